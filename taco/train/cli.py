@@ -279,12 +279,13 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     its own folder (``out_dir`` is PATH unless --out-dir or --set out_dir says otherwise); the
     run ``--resume`` alone continues is out_dir's, ``~`` expanded as a new run's out_dir is.
     With ``init_from``, the model and λ nothing gives are the checkpoint's
-    (:func:`~taco.train.model_setup.settings_from_init`); without a preset, a text-free model
+    (:func:`~taco.train.config.warm_start_values`, as :func:`~taco.train.config.load_config`
+    gives them); without a preset, a text-free model
     is trained with preset elic (:func:`~taco.train.config.preset_from_model`); ``notes`` gets
     what was taken or inferred so, and a line when an ``lmbda`` given for this run (``--set``,
     a config file) goes unused by a variable-rate model. A run's own config.yaml given as the
     config (:func:`run_saved_config`) gives no ``warmup_steps`` to ``--init-from``, whose warm
-    start warms up over :data:`~taco.train.schedule.INIT_WARMUP_STEPS` unless this run's
+    start warms up over :data:`~taco.train.config.INIT_WARMUP_STEPS` unless this run's
     ``--set`` or config file says otherwise, nor an ``lmbda`` that note is about; ``CONFIG
     --resume`` of a warm-started run keeps that run's ``warmup_steps`` unless given. An error about a key that the config file (or the resumed
     run's) gave starts with that file's path (:func:`~taco.train.config.file_named`)."""
@@ -294,11 +295,11 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         apply_overrides,
         config_from_dict,
         file_named,
-        locate_init_from,
         read_config_file,
         run_qualities,
         settings_from_run,
         typed_value,
+        warm_start_values,
     )
 
     refuse_stdin([args.config], "train")
@@ -353,14 +354,11 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         resumed = check_resumed_init(args, values, run, notes)
     try:
         if values.get("init_from"):
-            # init_from: 2024 is the folder "2024"; true or [a] is refused before it is looked up
-            values = typed_value(values, "init_from")
-            if resumed is None:
-                locate_init_from(values["init_from"])  # a typo refused before torch loads (seconds)
-                from .model_setup import settings_from_init
-
-                values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
+            if resumed is None:  # typed, looked up (a typo refused before torch loads), settings
+                values, taken = warm_start_values(values, lmbda=not args.lambda_sweep)
             else:  # the state holds every weight: init_from is not needed, nor looked up
+                # init_from: 2024 is the folder "2024"; true or [a] is refused
+                values = typed_value(values, "init_from")
                 values, taken = settings_from_run(values, resumed, lmbda=not args.lambda_sweep)
             if notes is not None:
                 notes.extend(taken)
@@ -398,13 +396,12 @@ def out_folder(out_dir: Any) -> Path:
 def warm_start_warmup(args: argparse.Namespace, values: dict[str, Any], run: Path | None) -> Any:
     """The ``warmup_steps`` of a warm start (``init_from``: ``--init-from``, ``--set``, a config
     file) that neither ``--set`` nor the config file gives (a run's own config.yaml gives none
-    to ``--init-from``: :func:`resolve_config`): :data:`~taco.train.schedule.INIT_WARMUP_STEPS`,
+    to ``--init-from``: :func:`resolve_config`): :data:`~taco.train.config.INIT_WARMUP_STEPS`,
     Adam starting afresh; with ``--resume``, the resumed run's own (``run``, else the one in
     ``values``' ``out_dir``), whatever it is, so that its lr schedule goes on as it started, and
     the warm-up where that run has no config or one that does not read (said where the trainer
     reads it)."""
-    from .config import ConfigError
-    from .schedule import INIT_WARMUP_STEPS
+    from .config import INIT_WARMUP_STEPS, ConfigError
 
     if args.resume is None:
         return INIT_WARMUP_STEPS

@@ -40,8 +40,13 @@ from ..models.config import PAD_MULTIPLE, check_lambdas
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, check_lpips_input
 
 if TYPE_CHECKING:
+    from ..models.config import ModelConfig
     from ..models.registry import ModelSpec
 
+#: The warm-up an ``init_from`` (``--init-from``) sets unless ``warmup_steps`` is given
+#: (:func:`warm_start_values`): Adam starts with empty moments, and its first updates are
+#: lr-sized whatever the gradients say.
+INIT_WARMUP_STEPS = 100
 #: Registry architecture each preset trains unless ``model`` says otherwise.
 PRESET_MODELS = {"taco": "taco", "elic": "elic", "taco-frozen-base": "taco"}
 #: The presets ``preset`` may name.
@@ -529,7 +534,7 @@ def same_init_weights(init_from: Any, before: Any, record: object = None) -> boo
 
 def settings_from_run(values: dict[str, Any], saved: dict[str, Any], *,
                       lmbda: bool = True) -> tuple[dict[str, Any], list[str]]:
-    """What :func:`~taco.train.model_setup.settings_from_init` filled in when a warm-started
+    """What :func:`settings_from_init` filled in when a warm-started
     run began, taken from the config its training state saved (``saved``) instead of from its
     ``init_from`` checkpoint, which resuming neither needs nor reads (the state holds every
     weight; the checkpoint may be gone since): the model (with the ``model_overrides`` that
@@ -600,7 +605,7 @@ def locate_init_from(init_from: str | Path) -> ModelSpec:
     def no_such() -> CheckpointError:  # the words --model and taco.load give, after init_from:
         return CheckpointError("init_from: " + unknown_model_message(init_from, trained_only=True))
 
-    spec = locate_model(init_from, context="init_from: ", unknown=no_such)
+    spec = locate_model(init_from, context="init_from: ", unknown=no_such, use="--init-from")
     if spec.kind == "architecture":
         hidden = shadow_clause(key, spec.shadowed)
         raise CheckpointError(
@@ -613,6 +618,130 @@ def locate_init_from(init_from: str | Path) -> ModelSpec:
         except CheckpointError as e:  # a .taco file, an image, a truncated file: what it is
             raise CheckpointError(f"init_from: {e}") from None
     return spec
+
+
+def check_variable_rate_layout(init_from: str | Path, layout: str, qualities: object) -> None:
+    """Refuse a variable-rate model (``qualities`` not None) started from a checkpoint of
+    CompressAI's entropy layout (the built-in trained models'): the gains need the authors'
+    layout (:class:`~taco.models.ModelConfig`), so no model of that checkpoint's layout takes
+    them, and the layout mismatch alone would suggest a single-rate model."""
+    from ..models import CheckpointError
+
+    if qualities is not None and layout == "compressai":
+        raise CheckpointError(
+            f"init_from {init_from}: its entropy model has CompressAI's layout (the built-ins); a "
+            "variable-rate model needs the authors' layout (reference): train it from scratch, or "
+            "start from a reference-layout checkpoint"
+        )
+
+
+def init_from_file(init_from: str | Path) -> Path:
+    """The checkpoint file an ``init_from`` names (:func:`locate_init_from`): a built-in trained
+    model's installed file, or the checkpoint a path holds."""
+    from ..models.registry import pretrained_file
+
+    spec = locate_init_from(init_from)
+    if spec.kind == "pretrained":
+        return pretrained_file(str(init_from))
+    assert spec.checkpoint is not None  # locate_init_from gives a checkpoint or a trained name
+    return spec.checkpoint
+
+
+def init_source(init_from: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
+    """(architecture, metadata) of an ``init_from`` checkpoint (file, index, run folder or
+    built-in name), from its header alone."""
+    from ..models.header import header_config, read_checkpoint_header
+
+    path = init_from_file(init_from)
+    header = read_checkpoint_header(path)
+    meta = header.get("metadata")
+    return header_config(header, path), meta if isinstance(meta, dict) else {}
+
+
+def architecture_as_named(config: ModelConfig, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """``config`` as (registry name, model_overrides), the entropy-model layout left out (a
+    warm start takes it from its checkpoint anyway): ``name`` (a checkpoint's own ``model``)
+    where it has that architecture, else the registered architecture that needs the fewest
+    overrides."""
+    from ..models import MODEL_CONFIGS
+
+    wanted = {k: v for k, v in config.to_dict().items() if k != "layout"}
+
+    def overrides(candidate: str) -> dict[str, Any]:
+        have = MODEL_CONFIGS[candidate].to_dict()
+        return {k: v for k, v in wanted.items() if have.get(k) != v}
+
+    same = [n for n, c in MODEL_CONFIGS.items() if c.architecture == config.architecture]
+    if name in same:
+        return name, overrides(name)
+    best = min(same or list(MODEL_CONFIGS), key=lambda n: (len(overrides(n)), n))
+    return best, overrides(best)
+
+
+def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """A config mapping with what its ``init_from`` checkpoint was trained as filled in where
+    ``values`` does not say: the model (``model``, with the ``model_overrides`` that make its
+    architecture) and, with ``lmbda``, the λ of a single-rate checkpoint
+    (:func:`~taco.models.registry.trained_lambda`: one recorded as no positive number is not
+    taken; nor is any where the run is variable-rate, :func:`run_qualities`, which does not use
+    ``lmbda``). Explicit settings win (``qualities: null`` too: a single-rate model, which a
+    variable-rate checkpoint then cannot start); a TACO preset with an ELIC checkpoint
+    (ELIC -> TACO) keeps its own model. A variable-rate run from a checkpoint of CompressAI's
+    layout (the built-ins) is refused here (:func:`check_variable_rate_layout`). The preset of a text-free model is left to
+    :func:`~taco.train.config.preset_from_model`, which sees the model filled in here. Returns
+    (values, notes for the user)."""
+    from ..models.config import TEXTLESS_ARCHITECTURES
+    from ..models.registry import trained_lambda
+
+    source = values.get("init_from")
+    if not source:
+        return values, []
+    src_cfg, meta = init_source(source)
+    saved: dict[str, Any] = meta["config"] if isinstance(meta.get("config"), dict) else {}
+    out, taken, keys = dict(values), [], []
+    textless = src_cfg.architecture in TEXTLESS_ARCHITECTURES
+    preset = out.get("preset")
+    if out.get("model") is None and (preset is None or (preset == "elic") == textless):
+        name, overrides = architecture_as_named(src_cfg, saved.get("model"))
+        mine = dict(out.get("model_overrides") or {})
+        for key in ("text_encoder", "qualities"):  # given at the top level: those win
+            if out.get(key) is not None or (key == "qualities" and key in out):  # null: single-rate
+                overrides.pop(key, None)
+        out["model"], out["model_overrides"] = name, {**overrides, **mine}
+        taken.append(f"model {name}" + (f" (+ {overrides})" if overrides else ""))
+        keys.append("model")
+    qualities = run_qualities(out)
+    check_variable_rate_layout(source, src_cfg.layout, qualities)
+    take_lmbda = lmbda and "lmbda" not in out and qualities is None  # variable-rate: unused
+    trained = trained_lambda(meta) if take_lmbda else None
+    if trained is not None:  # none recorded, or no positive number: the config's λ
+        out["lmbda"] = trained
+        taken.append(f"λ={trained:g}")
+        keys.append("lmbda")
+    if not taken:
+        return out, []
+    sets = " ".join(f"{k}=..." for k in keys)
+    return out, [f"{' and '.join(taken)} from init_from {source}, as it was trained (--set "
+                 f"{sets} to change)"]
+
+
+def warm_start_values(values: dict[str, Any], *, lmbda: bool = True,
+                      warmup_steps: int = INIT_WARMUP_STEPS) -> tuple[dict[str, Any], list[str]]:
+    """A config mapping as a warm start (its ``init_from``: a checkpoint file, a sharded
+    checkpoint's index, a run folder or a built-in trained name) trains it, as ``taco train``
+    builds it and :func:`load_config` too: ``init_from`` typed (:func:`typed_value`) and looked
+    up (:func:`locate_init_from`: a typo refused before torch loads), ``warmup_steps`` where
+    ``values`` gives none (Adam starts afresh: :data:`INIT_WARMUP_STEPS`), and the model and,
+    with ``lmbda``, the λ it was trained as where ``values`` gives none
+    (:func:`settings_from_init`). Keys ``values`` gives win. Returns (values, notes for the
+    user); ``values`` as it is, no notes, without an ``init_from``."""
+    if not values.get("init_from"):
+        return values, []
+    values = typed_value(values, "init_from")  # init_from: 2024 is the folder "2024"
+    locate_init_from(values["init_from"])
+    if "warmup_steps" not in values:
+        values = {**values, "warmup_steps": warmup_steps}
+    return settings_from_init(values, lmbda=lmbda)
 
 
 def run_qualities(values: dict[str, Any]) -> object:
@@ -1099,11 +1228,14 @@ def apply_overrides(values: dict[str, Any], overrides: list[str],
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
     """Defaults <- config file (YAML/TOML, optional) <- ``key=value`` overrides, validated
-    (without a preset, a text-free model is trained with preset elic: :func:`preset_from_model`).
-    An error about a key the file gave starts with the file's path (:func:`file_named`)."""
+    (without a preset, a text-free model is trained with preset elic: :func:`preset_from_model`),
+    as ``taco train CONFIG --set ...`` builds it: with an ``init_from``, the model and λ the
+    file and overrides do not give are the checkpoint's, and ``warmup_steps`` where none is given
+    :data:`INIT_WARMUP_STEPS` (:func:`warm_start_values`). An error about a key the file gave
+    starts with the file's path (:func:`file_named`)."""
     values = read_config_file(path) if path is not None else {}
     try:
-        return config_from_dict(apply_overrides(values, overrides or []))
+        return config_from_dict(warm_start_values(apply_overrides(values, overrides or []))[0])
     except ConfigError as e:
         if path is None:
             raise

@@ -6,7 +6,9 @@
 ``init_from`` (a checkpoint file, a sharded checkpoint's index, a run folder, or a built-in
 trained name) loads weights like -> like or ELIC -> TACO (:func:`init_from_checkpoint`); the
 optimiser starts fresh, and the trainer warms the learning rate up over ``warmup_steps``.
-:func:`settings_from_init` fills in the model and λ a config leaves to its ``init_from``.
+:func:`~taco.train.config.settings_from_init` fills in the model and λ a config leaves to its
+``init_from`` (torch-free, in taco.train.config: :func:`~taco.train.config.load_config` and
+``taco train`` both build a warm start's config with :func:`~taco.train.config.warm_start_values`).
 """
 
 from __future__ import annotations
@@ -32,14 +34,18 @@ from ..models import (
 from ..models.architecture import text_width
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
-from ..models.registry import architecture_config, checkpoint_config, trained_lambda
+from ..models.registry import architecture_config, checkpoint_config
 from ..shards import tensor_shapes
 from ..text import TextEncoderUnavailable, text_encoder_dim
 from .config import (
     ConfigError,
     TrainConfig,
+    architecture_as_named,
+    check_variable_rate_layout,
+    init_from_file,
+    init_source as init_source,  # a warm start's settings: torch-free, in config, named here too
     locate_init_from,
-    run_qualities,
+    settings_from_init as settings_from_init,
     unknown_model_text,
     weights_digest,
 )
@@ -129,104 +135,6 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
         pass
     model.metadata = {**getattr(model, "metadata", {}), "init_from": record}
     return list(result.missing_keys)
-
-
-def check_variable_rate_layout(init_from: str | Path, layout: str, qualities: object) -> None:
-    """Refuse a variable-rate model (``qualities`` not None) started from a checkpoint of
-    CompressAI's entropy layout (the built-in trained models'): the gains need the authors'
-    layout (:class:`~taco.models.ModelConfig`), so no model of that checkpoint's layout takes
-    them, and the layout mismatch alone would suggest a single-rate model."""
-    if qualities is not None and layout == "compressai":
-        raise CheckpointError(
-            f"init_from {init_from}: its entropy model has CompressAI's layout (the built-ins); a "
-            "variable-rate model needs the authors' layout (reference): train it from scratch, or "
-            "start from a reference-layout checkpoint"
-        )
-
-
-def init_from_file(init_from: str | Path) -> Path:
-    """The checkpoint file an ``init_from`` names (:func:`locate_init_from`): a built-in trained
-    model's installed file, or the checkpoint a path holds."""
-    from ..models.registry import pretrained_file
-
-    spec = locate_init_from(init_from)
-    if spec.kind == "pretrained":
-        return pretrained_file(str(init_from))
-    assert spec.checkpoint is not None  # locate_init_from gives a checkpoint or a trained name
-    return spec.checkpoint
-
-
-def init_source(init_from: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
-    """(architecture, metadata) of an ``init_from`` checkpoint (file, index, run folder or
-    built-in name), from its header alone."""
-    from ..models.header import header_config, read_checkpoint_header
-
-    path = init_from_file(init_from)
-    header = read_checkpoint_header(path)
-    meta = header.get("metadata")
-    return header_config(header, path), meta if isinstance(meta, dict) else {}
-
-
-def architecture_as_named(config: ModelConfig, name: str | None = None) -> tuple[str, dict[str, Any]]:
-    """``config`` as (registry name, model_overrides), the entropy-model layout left out (a
-    warm start takes it from its checkpoint anyway): ``name`` (a checkpoint's own ``model``)
-    where it has that architecture, else the registered architecture that needs the fewest
-    overrides."""
-    wanted = {k: v for k, v in config.to_dict().items() if k != "layout"}
-
-    def overrides(candidate: str) -> dict[str, Any]:
-        have = MODEL_CONFIGS[candidate].to_dict()
-        return {k: v for k, v in wanted.items() if have.get(k) != v}
-
-    same = [n for n, c in MODEL_CONFIGS.items() if c.architecture == config.architecture]
-    if name in same:
-        return name, overrides(name)
-    best = min(same or list(MODEL_CONFIGS), key=lambda n: (len(overrides(n)), n))
-    return best, overrides(best)
-
-
-def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[dict[str, Any], list[str]]:
-    """A config mapping with what its ``init_from`` checkpoint was trained as filled in where
-    ``values`` does not say: the model (``model``, with the ``model_overrides`` that make its
-    architecture) and, with ``lmbda``, the λ of a single-rate checkpoint
-    (:func:`~taco.models.registry.trained_lambda`: one recorded as no positive number is not
-    taken; nor is any where the run is variable-rate, :func:`run_qualities`, which does not use
-    ``lmbda``). Explicit settings win (``qualities: null`` too: a single-rate model, which a
-    variable-rate checkpoint then cannot start); a TACO preset with an ELIC checkpoint
-    (ELIC -> TACO) keeps its own model. A variable-rate run from a checkpoint of CompressAI's
-    layout (the built-ins) is refused here (:func:`check_variable_rate_layout`). The preset of a text-free model is left to
-    :func:`~taco.train.config.preset_from_model`, which sees the model filled in here. Returns
-    (values, notes for the user)."""
-    source = values.get("init_from")
-    if not source:
-        return values, []
-    src_cfg, meta = init_source(source)
-    saved: dict[str, Any] = meta["config"] if isinstance(meta.get("config"), dict) else {}
-    out, taken, keys = dict(values), [], []
-    textless = src_cfg.architecture in TEXTLESS_ARCHITECTURES
-    preset = out.get("preset")
-    if out.get("model") is None and (preset is None or (preset == "elic") == textless):
-        name, overrides = architecture_as_named(src_cfg, saved.get("model"))
-        mine = dict(out.get("model_overrides") or {})
-        for key in ("text_encoder", "qualities"):  # given at the top level: those win
-            if out.get(key) is not None or (key == "qualities" and key in out):  # null: single-rate
-                overrides.pop(key, None)
-        out["model"], out["model_overrides"] = name, {**overrides, **mine}
-        taken.append(f"model {name}" + (f" (+ {overrides})" if overrides else ""))
-        keys.append("model")
-    qualities = run_qualities(out)
-    check_variable_rate_layout(source, src_cfg.layout, qualities)
-    take_lmbda = lmbda and "lmbda" not in out and qualities is None  # variable-rate: unused
-    trained = trained_lambda(meta) if take_lmbda else None
-    if trained is not None:  # none recorded, or no positive number: the config's λ
-        out["lmbda"] = trained
-        taken.append(f"λ={trained:g}")
-        keys.append("lmbda")
-    if not taken:
-        return out, []
-    sets = " ".join(f"{k}=..." for k in keys)
-    return out, [f"{' and '.join(taken)} from init_from {source}, as it was trained (--set "
-                 f"{sets} to change)"]
 
 
 def _fitting_model(source: ELIC, target: ModelConfig) -> str:

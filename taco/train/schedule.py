@@ -20,11 +20,11 @@ from types import FrameType
 from typing import Any
 
 from ..messages import warning_printer
-from .config import TrainConfig, parse_duration
-
-#: The warm-up ``--init-from`` sets unless ``warmup_steps`` is given: Adam starts with empty
-#: moments, and its first updates are lr-sized whatever the gradients say.
-INIT_WARMUP_STEPS = 100
+from .config import (
+    INIT_WARMUP_STEPS as INIT_WARMUP_STEPS,  # the warm-up of a warm start, said in config
+    TrainConfig,
+    parse_duration,
+)
 
 
 def lr_at(cfg: TrainConfig, epoch: int, step: int | None = None) -> float:
