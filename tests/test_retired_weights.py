@@ -26,6 +26,7 @@ from taco.models import (
 )
 from taco.models.registry import locate_model
 from taco.resolve import made_with_problem, resolve_model
+from taco.train.config import locate_init_from
 
 ARCH = "elic-tiny"  # stands for an architecture name a trained built-in ships under (elic-vr)
 SHIPPED = "elic-small-q3"
@@ -132,9 +133,16 @@ def test_a_retired_built_in_is_said_as_the_caller_takes_a_model(monkeypatch, sam
     with pytest.raises(CheckpointError) as e:
         taco.load(RETIRED_NAME)
     assert str(e.value) == f"{head}load that file: taco.load('{file}')"
+    init = f"init_from: {head}start from that file (--init-from {file})"
     with pytest.raises(CheckpointError) as e:
+        locate_model(RETIRED_NAME, context="init_from: ", use="--init-from")
+    assert str(e.value) == init
+    with pytest.raises(CheckpointError) as e:  # as taco train's init_from looks it up
+        locate_init_from(RETIRED_NAME)
+    assert str(e.value) == init
+    with pytest.raises(CheckpointError) as e:  # the advice is the use given, not read off the context
         locate_model(RETIRED_NAME, context="init_from: ")
-    assert str(e.value) == f"init_from: {head}start from that file (--init-from {file})"
+    assert str(e.value) == f"init_from: {cli}"
     both = (f"{head}decode with that file: taco decompress --model {file}, or in Python "
             f"taco.decompress(data, taco.load('{file}'))")
     with pytest.raises(CheckpointError) as e:

@@ -595,12 +595,12 @@ def locate_model(spec: str | os.PathLike[str], *, context: str = "", names_only:
     CheckpointError whose text follows ``context`` (``"init_from: "``); an argument that names
     nothing as ``unknown()``, by default a CheckpointError (``context`` and
     :func:`unknown_model_message`). ``use``: how the caller takes a model, which the retired
-    built-in's message ends with (:data:`HISTORY_USES`); None: ``init_from``'s for the context
-    ``"init_from: "``, a ``.taco`` file's for ``names_only``, else ``--model``."""
+    built-in's message ends with (:data:`HISTORY_USES`: ``"--init-from"`` for ``init_from``);
+    None: a ``.taco`` file's for ``names_only``, else ``--model``."""
     found = classify_model_spec(spec, names_only=names_only)
     if found.kind == "retired":
         if use is None:
-            use = "--init-from" if context == "init_from: " else "decode" if names_only else "--model"
+            use = "decode" if names_only else "--model"
         raise CheckpointError(context + retired_message(os.fspath(spec), found.shadowed, use=use))
     if found.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
         problem = not_a_file_message(found.path / CHECKPOINT_FILE, os.path.join(os.fspath(spec), ""))
