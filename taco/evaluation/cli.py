@@ -622,9 +622,10 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="published points to draw: auto (same dataset only) | none | kodak | "
                    "coco30k (comma-separated; default: auto)")
     e.add_argument("--anchor", metavar="LABEL", type=_text_arg,
-                   help="BD-rate anchor label (default: the first --classic codec, else the first "
-                   "classic codec with results in the output folder, else no table; not with "
-                   "--no-plot)")
+                   help="BD-rate anchor label (default: of the --classic codecs run, else of the "
+                   "classic codecs with results in the output folder, the first in the order jpeg, "
+                   "webp, avif, bpg, vtm, then any other by label, as taco plot picks it; with none, "
+                   "no table; not with --no-plot)")
     e.add_argument("--threads", type=thread_count, metavar="N",
                    help="CPU threads for torch (1 is fastest on a busy machine; default: torch's "
                    "own choice)")

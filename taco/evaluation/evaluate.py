@@ -1159,13 +1159,15 @@ def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_
 
 def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
     """The RD figure and BD table of every result in ``out_dir``, also from earlier invocations
-    (other models, codecs). The table's anchor: ``--anchor``, else the first ``--classic`` codec,
-    else :func:`taco.evaluation.plot.default_anchor` (``taco plot``'s rule); with none, an
-    earlier call's BD table is removed (by :func:`~taco.evaluation.plot.plot_results`): it
-    would no longer match the figure."""
-    from .plot import plot_results
+    (other models, codecs). The table's anchor: ``--anchor``, else, by ``taco plot``'s rule
+    (:func:`taco.evaluation.plot.default_anchor`: JPEG, WebP, AVIF, BPG, VTM, then a codec of
+    one's own by label), the first of the ``--classic`` codecs this call ran (``--classic
+    avif,jpeg`` anchors on JPEG, as ``taco plot`` of the folder then does), else the first
+    classic codec with results in the folder; with none, an earlier call's BD table is removed
+    (by :func:`~taco.evaluation.plot.plot_results`): it would no longer match the figure."""
+    from .plot import Curve, default_anchor, plot_results
 
-    anchor = cfg.anchor or (str(codecs[0].label) if codecs else None)
+    anchor = cfg.anchor or default_anchor([Curve(str(c.label), "classic", str(c.name)) for c in codecs])
     try:
         # overwrite: the figure and table in its own output folder are taco's, from an earlier call
         written = plot_results([out_dir], out_dir / PLOT_STEM, reference=cfg.reference, anchor=anchor,

@@ -795,8 +795,9 @@ def _legend_order(curve: Curve) -> tuple[int, int, str]:
 def default_anchor(curves: Sequence[Curve]) -> str | None:
     """The BD table's anchor when none is named: the label of the first classic codec with a
     curve among ``curves``, in the legend's order (JPEG, WebP, AVIF, BPG, VTM, then any other
-    codec by label), else None (no table). ``taco evaluate`` anchors on its first ``--classic`` codec when given one, and on this
-    otherwise; ``taco plot`` on this, so both write the same table from the same folder."""
+    codec by label), else None (no table). ``taco evaluate`` anchors on this over the ``--classic``
+    codecs it ran when given some, and over the folder's curves otherwise; ``taco plot`` over the
+    folder's curves, so both write the same table from the same folder."""
     classic = sorted((c for c in curves if c.kind == "classic"), key=_legend_order)
     return classic[0].label if classic else None
 

@@ -123,3 +123,25 @@ def test_an_anchor_matching_two_curves_ignoring_case_asks_for_the_exact_label():
         find_anchor("ours", "val", curves)
     assert str(e.value) == "--anchor 'ours' matches both 'OURS' and 'Ours' on val (ignoring case): give the exact label"
     assert find_anchor("Ours", "val", curves) == "Ours" and find_anchor("jpeg", "val", curves) == "JPEG"
+
+
+def test_evaluate_anchors_on_jpeg_before_avif_as_plot_does(tmp_path, monkeypatch, tiny_folder):
+    """``--classic avif,jpeg`` anchored evaluate's table on AVIF (the first named) while ``taco
+    plot`` of the same folder anchored on JPEG: evaluate picks by plot's rule among its codecs."""
+    pytest.importorskip("bjontegaard")
+    from taco.evaluation.classic import CodecUnavailable, get_codec
+
+    try:
+        get_codec("avif")
+    except CodecUnavailable as exc:
+        pytest.skip(str(exc))
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    out = tmp_path / "out"
+    assert taco.cli.main(["evaluate", str(tiny_folder), "--classic", "avif,jpeg", "--qualities",
+                          "avif=30,70", "--qualities", "jpeg=20,80", "--limit", "1", "--fid", "off",
+                          "--cmmd-clip", "off", "--bootstrap", "0", "-o", str(out), "--quiet"]) == 0
+    folder = out / "photos"
+    assert taco.cli.main(["plot", str(folder), "-o", str(tmp_path / "rd"), "--bootstrap", "0"]) == 0
+    by_evaluate = json.loads((folder / "rd.bdrate.json").read_text())
+    by_plot = json.loads((tmp_path / "rd.bdrate.json").read_text())
+    assert by_evaluate["anchor"] == by_plot["anchor"] == "JPEG"
