@@ -51,7 +51,10 @@ from .bitstream import (
     bits_per_pixel,
     pack,
 )
-from .bitstream.container import load_payload
+from .bitstream.container import (
+    load_payload,
+    padded_size as padded_size,  # the size coded: defined with the header's padding
+)
 from .bitstream.rans import (
     MAX_UNCHUNKED_SYMBOLS,
     SymbolRangeError,
@@ -441,11 +444,6 @@ def analysis_with_text_overlap(
     encode = encode_captions_async if overlap and takes_pending_caption(model) else encode_captions
     with told:
         return model.analysis(x, encode(encoder, list(captions)), stripe_rows=rows)
-
-
-def padded_size(height: int, width: int) -> tuple[int, int]:
-    """(height, width) rounded up to multiples of :data:`PAD_MULTIPLE`: the size coded."""
-    return -(-height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-width // PAD_MULTIPLE) * PAD_MULTIPLE
 
 
 def check_latent_shape(

@@ -27,6 +27,7 @@ from ..cli.common import (
     thread_count,
 )
 from ..messages import shown_path, to_stderr
+from ..models.config import PAD_MULTIPLE
 from .config import BenchConfig, check_models
 
 #: The largest ``--batch``: 2 x batch images are held at once (at 256 px, 1,024 is 1.6 GB).
@@ -51,8 +52,8 @@ def memory_size(text: str) -> tuple[int, int]:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"takes HxW, e.g. 2176x3840, not {text!r}") from None
-    if not all(0 < v <= MAX_MEMORY_SIDE and v % 64 == 0 for v in (h, w)):
-        raise argparse.ArgumentTypeError(f"sides must be multiples of 64 from 64 to "
+    if not all(0 < v <= MAX_MEMORY_SIDE and v % PAD_MULTIPLE == 0 for v in (h, w)):
+        raise argparse.ArgumentTypeError(f"sides must be multiples of {PAD_MULTIPLE} from {PAD_MULTIPLE} to "
                                          f"{MAX_MEMORY_SIDE}, got {h}x{w}")
     return h, w
 
@@ -77,7 +78,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    f"at most {MAX_BATCH} (default 0, quick 2)")
     instead = p.add_mutually_exclusive_group()  # each replaces the timing bench: one at a time
     instead.add_argument("--memory", metavar="HxW", type=memory_size,
-                   help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
+                   help=f"instead: peak memory to encode / decode one HxW photo (multiples of {PAD_MULTIPLE}, "
                    "e.g. 2176x3840 for 4K) with --taco-model and --elic-model (any architecture each), each in a fresh process")
     add_device_option(p)
     p.add_argument("--threads", type=thread_count, metavar="N", help="torch CPU threads (default: torch's own)")

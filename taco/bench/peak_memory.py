@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TacoError
+from ..models.config import PAD_MULTIPLE
 from ..samples import SAMPLES_DIR
 from .inputs import SAMPLE_IMAGES
 
@@ -87,8 +88,8 @@ def peak_memory(model: str, height: int, width: int, device: str = "cpu") -> dic
             f"--memory reads peak RSS with Python's resource module, which Python on {sys.platform} "
             "does not have: measure on Linux or macOS"
         ) from None
-    if height % 64 or width % 64:
-        raise ValueError(f"memory probe size must be multiples of 64, got {height}x{width}")
+    if height % PAD_MULTIPLE or width % PAD_MULTIPLE:
+        raise ValueError(f"memory probe size must be multiples of {PAD_MULTIPLE}, got {height}x{width}")
     out: dict[str, Any] = {"model": model, "height": height, "width": width, "device": device}
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "probe.taco")

@@ -58,7 +58,12 @@ FORMAT_VERSION = 3
 READABLE_VERSIONS = (2, 3)
 #: Largest image side a .taco file may declare (pixels). Caps allocations driven by the header.
 MAX_SIDE = 1 << 15
+#: The padding scheme of the header's high 3 bits: replicate the image's last row and column
+#: (bottom/right) to a multiple of 64 a side, the total down-sampling of g_a times h_a.
 PAD_REPLICATE_64 = 1
+#: Padding scheme -> the multiple each side is padded to: the one definition of it
+#: (:data:`taco.models.PAD_MULTIPLE` is this scheme's, what taco's models code with).
+PAD_MULTIPLES = {PAD_REPLICATE_64: 64}
 #: The longest header: magic, version, an inline model id of 255 bytes (1 + 1 + 255), quality,
 #: fingerprint, two 5-byte varints, mode/padding, crc32.
 MAX_HEADER_BYTES = 4 + 1 + 257 + 1 + 8 + 5 + 5 + 1 + 4
@@ -413,12 +418,20 @@ def _parse_head(data: bytes) -> _Head:
                  crc_at, crc, r.pos)
 
 
+def padded_size(height: int, width: int, padding: int = PAD_REPLICATE_64) -> tuple[int, int]:
+    """(height, width) rounded up to multiples of the ``padding`` scheme's
+    (:data:`PAD_MULTIPLES`: 64): the size coded."""
+    multiple = PAD_MULTIPLES[padding]
+    return -(-height // multiple) * multiple, -(-width // multiple) * multiple
+
+
 def max_file_bytes(header_bytes: int, height: int, width: int) -> int:
     """The longest ``.taco`` file with a header of ``header_bytes`` for a ``height`` x ``width``
     image: :data:`MAX_PAYLOAD_BITS_PER_PIXEL` bits for every pixel of the image padded to
-    multiples of 64 (2 MiB for 512 x 512, ~290 MiB for the decoder's default cap of 38 M pixels)."""
-    padded = -(-height // 64) * 64 * (-(-width // 64) * 64)
-    return header_bytes + padded * MAX_PAYLOAD_BITS_PER_PIXEL // 8
+    multiples of 64 (:func:`padded_size`; 2 MiB for 512 x 512, ~290 MiB for the decoder's
+    default cap of 38 M pixels)."""
+    padded_height, padded_width = padded_size(height, width)
+    return header_bytes + padded_height * padded_width * MAX_PAYLOAD_BITS_PER_PIXEL // 8
 
 
 def _too_long(size: int | None, head: _Head) -> TacoFormatError:
@@ -446,7 +459,7 @@ def _checked_header(head: _Head, crc: int) -> TacoHeader:
         raise TacoFormatError(f"unknown built-in model code {head.code}{_NEWER}")
     if head.mode_index >= len(MODES):
         raise TacoFormatError(f"unknown image mode code {head.mode_index}{_NEWER}")
-    if head.padding != PAD_REPLICATE_64:
+    if head.padding not in PAD_MULTIPLES:
         raise TacoFormatError(f"unknown padding scheme {head.padding}{_NEWER}")
     return TacoHeader(head.model_id, head.fingerprint, head.height, head.width,
                       MODES[head.mode_index], head.padding, head.version, head.quality)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bitstream.container import PAD_MULTIPLES, PAD_REPLICATE_64
 from ..checks import as_float, is_int
 from ..errors import TacoError, TacoValueError
 from ..messages import docs_ref
@@ -48,7 +49,8 @@ BUILTIN_ARCHITECTURES = ("taco", "elic")
 
 #: Total down-sampling factor of g_a (y) times that of h_a (z): a coded image is padded to a
 #: multiple of it (:mod:`taco.models.elic` codes with it; ``taco train`` checks crops without torch).
-PAD_MULTIPLE = 64
+#: The multiple of the ``.taco`` header's padding scheme (:data:`taco.bitstream.container.PAD_MULTIPLES`).
+PAD_MULTIPLE = PAD_MULTIPLES[PAD_REPLICATE_64]
 
 #: Qualities a model may have: the ``.taco`` header stores the quality in one byte (0 = single-rate).
 MAX_QUALITIES = 255
