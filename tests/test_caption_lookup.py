@@ -262,3 +262,24 @@ def test_taco_caption_leaves_sidecar_captions_alone_in_captions_jsonl(tmp_path):
     assert (report.written, report.already) == (1, 3)
     assert [json.loads(line)["image"] for line in (root / "captions.jsonl").read_text().splitlines()] == ["d.png"]
     assert caption_folder(root, _Captioner(), output="captions-stub.jsonl", progress=False).written == 4
+
+
+def test_a_captions_file_missing_here_but_in_an_input_folder_is_named(tmp_path, monkeypatch):
+    """``taco compress small --captions captions.jsonl`` reads the file here (unlike evaluate and
+    train, inside the dataset folder): missing here but in ``small``, the refusal names that one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "captions.jsonl").write_text('{"image": "a.png", "captions": ["a cat"]}\n')
+    with pytest.raises(CLIError) as info:
+        CaptionSource(None, "captions.jsonl", folders=["elsewhere", "small"])
+    assert str(info.value) == ("captions.jsonl: no such captions file (small/captions.jsonl exists: "
+                               "give that path)")
+    with pytest.raises(CLIError, match="captions.jsonl: no such captions file$"):  # in no input folder
+        CaptionSource(None, "captions.jsonl", folders=["elsewhere"])
+    odd = tmp_path / "a\nb"
+    odd.mkdir()
+    (odd / "caps.jsonl").write_text("")
+    with pytest.raises(CLIError) as info:  # a folder's name is shown escaped, on one line
+        CaptionSource(None, "caps.jsonl", folders=[odd.name])
+    assert str(info.value) == r"caps.jsonl: no such captions file (a\nb/caps.jsonl exists: give that path)"
+    assert CaptionSource(None, "small/captions.jsonl", folders=["small"]).captions_file == "small/captions.jsonl"

@@ -235,14 +235,19 @@ class CaptionSource:
     FILE alone when given (by the path as given, else by image name, each in its plain form:
     ``./a.png`` there is ``a.png``; a line for ``a/cat.png`` wins over one for ``cat.png``),
     else a sidecar IMG.txt, else captions.jsonl beside it (whose names must be plain ones inside
-    its folder, as evaluate and train require)."""
+    its folder, as evaluate and train require). --captions FILE is read as given (relative to
+    the current folder); ``folders``: the folders named as inputs, so a FILE missing here but
+    there is named in the refusal (``small/captions.jsonl exists: give that path``), as taco
+    evaluate and train read a bare name inside the dataset folder."""
 
-    def __init__(self, caption: str | None, captions_file: str | None) -> None:
+    def __init__(self, caption: str | None, captions_file: str | None,
+                 folders: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.caption = caption
         self.captions_file = captions_file
         from ..captions_file import CaptionLookup  # here: taco info and decompress need none
 
-        self.lookup: CaptionLookup = _reading_captions(lambda: CaptionLookup(captions_file))
+        self.lookup: CaptionLookup = _reading_captions(lambda: CaptionLookup(captions_file),
+                                                       _there_hint(captions_file, folders))
 
     def __call__(self, image: Path) -> str | None:
         """The caption of ``image`` (the first of its captions), or None when it has none. A
@@ -263,9 +268,25 @@ class SidecarUnreadable(CLIError):
     in a batch, that image's failure alone; a captions file shared by images stops the command."""
 
 
-def _reading_captions(read: Callable[[], _T]) -> _T:
+def _there_hint(captions_file: str | None, folders: Sequence[str | os.PathLike[str]]) -> str:
+    """For a relative --captions FILE that is not here but is inside one of the input
+    ``folders``: `` (FOLDER/FILE exists: give that path)`` for the first such; else ""."""
+    if not captions_file or captions_file == "-" or Path(captions_file).is_absolute():
+        return ""
+    for folder in folders:
+        there = Path(folder) / captions_file
+        try:
+            if Path(folder).is_dir() and there.is_file():
+                return f" ({shown_path(there)} exists: give that path)"
+        except (OSError, ValueError):  # a name the file system cannot take
+            continue
+    return ""
+
+
+def _reading_captions(read: Callable[[], _T], missing_hint: str = "") -> _T:
     """``read()``, with a captions file or sidecar that cannot be read a one-line CLIError
-    (:class:`SidecarUnreadable` for a sidecar)."""
+    (:class:`SidecarUnreadable` for a sidecar); ``missing_hint`` ends the line of a captions
+    file not found (:func:`_there_hint`)."""
     from ..captions_file import STDIN_NOT_READ, CaptionsFileError, SidecarError
 
     try:
@@ -274,7 +295,7 @@ def _reading_captions(read: Callable[[], _T]) -> _T:
         if exc.filename == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
             raise CLIError(f"--captions -: {STDIN_NOT_READ}") from None
         if isinstance(exc, FileNotFoundError):  # as taco evaluate says it
-            raise CLIError(f"{shown_path(exc.filename)}: no such captions file") from None
+            raise CLIError(f"{shown_path(exc.filename)}: no such captions file{missing_hint}") from None
         raise CLIError(f"{shown_path(exc.filename)}: cannot read captions ({exc.strerror})") from None
     except SidecarError as exc:
         raise SidecarUnreadable(str(exc)) from None
