@@ -3,8 +3,8 @@
 - :func:`to_rgb` brings any Pillow mode to 8-bit RGB (what the model codes), with one
   :class:`ImageConversionWarning` line for what is lost or converted (alpha, 16-bit depth, CMYK
   without a colour profile, a palette, the YCbCr, HSV and LAB colour spaces), and colours
-  described by a colour profile other than sRGB converted to sRGB
-  (:class:`ColourProfileConvertedWarning`); :func:`restore_mode` maps a decoded RGB image back
+  described by a colour profile other than sRGB (an ICC profile, RGB or grey; a PNG gamma; an
+  EXIF Adobe RGB mark) converted to sRGB (:class:`ColourProfileConvertedWarning`); :func:`restore_mode` maps a decoded RGB image back
   to the source mode where that is sensible (:func:`decoded_mode`).
 - :func:`conversion_warning` gives such a warning, or keeps it for a caller inside
   :class:`ConversionNotes` (:mod:`taco.images` gives its file warnings through it too).
@@ -14,6 +14,7 @@ Reading files is :mod:`taco.images`' (which still exports these names).
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import threading
@@ -44,8 +45,9 @@ class ImageConversionWarning(TacoWarning):
 
 class ColourProfileConvertedWarning(ImageConversionWarning):
     """An image's colours are converted from its colour profile to sRGB (an ICC profile other
-    than sRGB: Display P3 from a phone, Adobe RGB, a CMYK profile; or a HEIC/AVIF photo's nclx
-    primaries): it decodes as sRGB. :attr:`profile` names the profile; :attr:`alpha_dropped`
+    than sRGB: Display P3 from a phone, Adobe RGB, a CMYK profile, a grey one; a HEIC/AVIF
+    photo's nclx primaries; a PNG gamma, ``PNG gamma 1.00``; a camera JPEG's EXIF Adobe RGB
+    mark): it decodes as sRGB. :attr:`profile` names the profile; :attr:`alpha_dropped`
     says whether the message also says its alpha channel is dropped."""
 
     @property
@@ -164,8 +166,19 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     - An RGB colour profile other than sRGB (Adobe RGB, Display P3 from a phone) is applied:
       the colours are converted to sRGB, relative colorimetric, as a colour-managed viewer shows
       them, with a warning naming the profile; otherwise the decoded image, which is sRGB, would
-      show the profile's numbers as sRGB (duller or shifted colours). sRGB profiles and grey
-      ones are left alone.
+      show the profile's numbers as sRGB (duller or shifted colours). Whether a profile is sRGB
+      is told by what it does to a set of colours, not by its name (a linear profile named
+      ``sRGB-elle-V2-g10`` is converted); sRGB ones are left alone, silently.
+    - A grey image (``L``, ``LA``, ``I;16``...) with a grey ICC profile other than sRGB's curve
+      (Gray Gamma 1.8, a linear one) has its levels converted to sRGB's the same way, in its own
+      mode (it decodes as sRGB grey), with a warning naming the profile. A profile of another
+      kind than the image (an RGB profile on a grey image, a grey one on a colour image) is
+      ignored with a warning, as viewers ignore it.
+    - Without an ICC profile: a PNG gamma (gAMA) outside 2.0..2.4 (as an exponent; 1/0.45455 is
+      sRGB's 2.2) without an sRGB chunk is applied, as browsers apply it (8-bit RGB, grey and
+      palette modes; another mode gets a warning that it is not), and a camera JPEG whose EXIF
+      marks it Adobe RGB (ColorSpace uncalibrated, interoperability index ``R03``) is converted
+      from Adobe RGB (1998), each to sRGB with a warning.
     - A HEIC/AVIF photo whose colours are described by code points (an ``nclx_profile`` from
       pillow-heif) rather than an ICC profile, with other primaries than sRGB's (Display P3,
       BT.2020) and the sRGB transfer curve, is converted to sRGB the same way (a matrix in
@@ -199,7 +212,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     Every warning is one line meant for a person, starting with ``source:`` when it is given
     (the image's name; the command line's compress names the file itself). The returned image
     carries none of the ``info`` a warning was about (a profile ignored, ``source_bits``, an
-    ``nclx_profile`` warned about, a ``transparency`` colour key), so converting it again (:func:`taco.images.image_to_tensor` does) says
+    ``nclx_profile`` warned about, a ``transparency`` colour key, a PNG ``gamma`` applied or not), so converting it again (:func:`taco.images.image_to_tensor` does) says
     nothing more; an ``RGB`` image with such info is returned as a copy without it (an sRGB one,
     with nothing said, is returned itself).
     """
@@ -214,7 +227,14 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
         said.append("source_bits")
     if _transparent_colour(image) is not None:  # dropped (said below, where a pixel has it)
         said.append("transparency")
-    profile, ignored = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else (None, False)
+    tagged = bool(image.info.get("icc_profile"))  # a profile wins over a PNG gamma, an EXIF colour space
+    profile, ignored = _colour_profile(image, about)
+    if profile is not None and mode in _GREY_MODES:  # its grey levels to sRGB's, in its own mode
+        grey = _grey_to_srgb(image, profile, about)
+        if grey is None:
+            said.append("icc_profile")
+        else:
+            image, profile = grey, None
     converted = None if profile is None else _to_srgb(image, profile, about)
     if ignored or (profile is not None and converted is None):  # ignored, with a warning
         said.append("icc_profile")
@@ -223,6 +243,10 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
         converted, warned = _nclx_to_srgb(image, about)
         if converted is None and warned:  # an sRGB one, unsaid, stays: no copy of the image
             said.append("nclx_profile")
+    if converted is None and not tagged and "nclx_profile" not in said:
+        converted, key = _untagged_to_srgb(image, about)
+        if key:
+            said.append(key)
     if converted is not None:
         for key in said:
             converted.info.pop(key, None)
@@ -328,12 +352,47 @@ def _without_info(image: Image.Image, keys: list[str]) -> Image.Image:
 
 def _colour_profile(image: Image.Image, about: str) -> tuple[Any, bool]:
     """The image's ICC profile (an ``ImageCms.ImageCmsProfile``) when colours must be converted
-    from it: an RGB profile that is not sRGB (RGB modes), a CMYK profile (CMYK); None otherwise.
-    The flag is True when a profile that cannot be read is ignored, with a warning, as viewers
-    ignore it."""
+    from it: an RGB profile that is not sRGB (RGB modes), a grey one whose levels are not sRGB's
+    (grey modes: :data:`_GREY_MODES`), a CMYK profile (CMYK); None otherwise. Whether a profile
+    is sRGB is told by what it does, not its name (:func:`_profile_facts`). The flag is True when
+    a profile is ignored, with a warning, as viewers ignore it: one that cannot be read, or one
+    of another colour space than the image's (an RGB profile on a grey image)."""
     icc = image.info.get("icc_profile")
-    if not icc:
+    mode = image.mode
+    if not icc or not isinstance(icc, bytes) or mode not in (*_RGB_MODES, *_GREY_MODES, "CMYK"):
         return None, False
+    space, name, srgb, error = _profile_facts(icc)
+    if error is not None:
+        conversion_warning(f"{about}its colour profile cannot be read and is ignored ({error})",
+                           ImageConversionWarning)
+        return None, True
+    if mode == "CMYK":
+        return (_open_profile(icc) if space == "CMYK" else None), False
+    wanted = "GRAY" if mode in _GREY_MODES else "RGB"
+    if space != wanted:
+        kind = {"GRAY": "a grey", "RGB": "an RGB", "CMYK": "a CMYK"}.get(space, f"a {space}")
+        image_kind = "grey" if wanted == "GRAY" else "colour"
+        conversion_warning(f"{about}its colour profile '{one_line(name) or 'unnamed'}' is {kind} profile, "
+                           f"not one for a {image_kind} image: it is ignored, as viewers ignore it",
+                           ImageConversionWarning)
+        return None, True
+    return (None if srgb else _open_profile(icc)), False
+
+
+def _open_profile(icc: bytes) -> Any:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(io.BytesIO(icc))
+
+
+@functools.lru_cache(maxsize=16)
+def _profile_facts(icc: bytes) -> tuple[str, str, bool, str | None]:
+    """An ICC profile's colour space (``RGB``, ``GRAY``, ``CMYK``), its description, whether it
+    is sRGB in effect, and why it cannot be read (None: it can). sRGB in effect: an RGB profile
+    that maps grey, red, green and blue ramps and a grid of colours to sRGB (relative
+    colorimetric) within :data:`_SRGB_TOLERANCE` levels of themselves, or a grey one that maps
+    a grey ramp so; its name does not count (Elle Stone's linear ``sRGB-elle-V2-g10`` is not
+    sRGB). Cached by the profile's bytes: a batch of photos with one profile checks it once."""
     from PIL import ImageCms
 
     try:
@@ -341,14 +400,130 @@ def _colour_profile(image: Image.Image, about: str) -> tuple[Any, bool]:
         space = profile.profile.xcolor_space.strip()
         name = (profile.profile.profile_description or "").strip()
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
-        conversion_warning(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
+        return "", "", False, one_line(str(e), 200)
+    if space not in ("RGB", "GRAY"):
+        return space, name, False, None
+    ramp = np.arange(256, dtype=np.uint8)
+    if space == "GRAY":
+        probe, expected = Image.fromarray(ramp[None]), np.repeat(ramp[None, :, None], 3, axis=2)
+    else:
+        zero = np.zeros(256, np.uint8)
+        levels = np.linspace(0, 255, 6).astype(np.uint8)
+        grid = np.array(np.meshgrid(levels, levels, levels)).reshape(3, -1)
+        rows = [np.stack([ramp, ramp, ramp]), np.stack([ramp, zero, zero]), np.stack([zero, ramp, zero]),
+                np.stack([zero, zero, ramp]), grid]
+        expected = np.ascontiguousarray(np.concatenate(rows, axis=1).T[None])
+        probe = Image.fromarray(expected)
+    try:
+        out = ImageCms.profileToProfile(probe, profile, ImageCms.createProfile("sRGB"),
+                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                                        outputMode="RGB")
+    except ImageCms.PyCMSError:  # _to_srgb or _grey_to_srgb says so, when it is used
+        return space, name, False, None
+    assert out is not None
+    srgb = int(np.abs(np.asarray(out, dtype=np.int16) - expected).max()) <= _SRGB_TOLERANCE
+    return space, name, srgb, None
+
+
+#: How many levels (of 255) a profile may move a colour and still be sRGB (:func:`_profile_facts`):
+#: the sRGB IEC61966-2.1 profile photos carry maps within 1 of LittleCMS's own sRGB.
+_SRGB_TOLERANCE = 2
+#: Grey modes whose levels a grey ICC profile describes (to_rgb converts them to sRGB's).
+_GREY_MODES = ("L", "LA", "I;16", "I;16L", "I;16B", "I;16N")
+
+
+def _grey_to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None:
+    """A grey ``image`` (:data:`_GREY_MODES`) with its levels converted from its grey ICC
+    ``profile`` to sRGB's (relative colorimetric, as viewers show it), in its own mode (16-bit
+    samples through their 8 significant bits, which is what is coded), without the profile in
+    its info, with one warning naming it; None, with a warning, when LittleCMS cannot use it."""
+    from PIL import ImageCms
+
+    name = one_line(profile.profile.profile_description or "") or "unnamed"
+    mode = image.mode
+    grey = _wide_int_to_l(image) if mode in _WIDE_INT_MODES else image.getchannel(0)
+    try:
+        out = ImageCms.profileToProfile(grey, profile, ImageCms.createProfile("sRGB"),
+                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                                        outputMode="RGB")
+    except ImageCms.PyCMSError as e:
+        conversion_warning(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
                            ImageConversionWarning)
-        return None, True
-    if image.mode == "CMYK":
-        return (profile if space == "CMYK" else None), False
-    if space != "RGB" or name.lower().startswith("srgb"):
-        return None, False
-    return profile, False
+        return None
+    assert out is not None
+    level = out.getchannel(1)  # a neutral grey: R, G and B alike (G, the closest to luminance)
+    if mode in _WIDE_INT_MODES:
+        result = Image.fromarray((np.asarray(level).astype(np.uint16) * 257).astype("<u2"))
+    elif mode == "LA":
+        result = Image.merge("LA", (level, image.getchannel(1)))
+    else:
+        result = level
+    result.info = {k: v for k, v in image.info.items() if k != "icc_profile"}
+    conversion_warning(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
+                       "sRGB grey)", ColourProfileConvertedWarning)
+    return result
+
+
+#: Adobe RGB (1998)'s primaries and white (x, y), for a camera JPEG its EXIF marks so.
+_ADOBE_RGB_XY = ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06), (0.3127, 0.3290))
+#: Adobe RGB (1998)'s transfer exponent (563/256).
+_ADOBE_RGB_GAMMA = 563 / 256
+#: PNG gamma (gAMA) exponents read as sRGB's (2.2 and near: 1/0.45455), as viewers do.
+_SRGB_LIKE_GAMMAS = (2.0, 2.4)
+#: Modes whose samples _untagged_to_srgb converts (8-bit RGB or grey, with or without alpha, palettes).
+_UNTAGGED_MODES = ("RGB", "RGBA", "L", "LA", "P", "PA")
+
+
+def _untagged_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | None, str | None]:
+    """``image``, without an ICC profile, converted to 8-bit sRGB where it says in another way
+    that its colours are not sRGB, as colour-managed viewers convert it: a camera JPEG's EXIF
+    marking it Adobe RGB (ColorSpace uncalibrated, interoperability index ``R03``), or a PNG
+    gamma (gAMA) far from sRGB's 2.2 without an sRGB chunk; with one warning. None otherwise
+    (or, for a mode it does not convert, with a warning that the gamma is not applied); the
+    info key warned about (``gamma``, or None)."""
+    mode = image.mode
+    gamma = image.info.get("gamma")
+    if isinstance(gamma, (int, float)) and gamma > 0 and "srgb" not in image.info:
+        exponent = 1.0 / float(gamma)
+        if _SRGB_LIKE_GAMMAS[0] <= exponent <= _SRGB_LIKE_GAMMAS[1]:
+            return None, None
+        if mode not in _UNTAGGED_MODES:
+            conversion_warning(f"{about}its PNG gamma {exponent:.2f} (gAMA) is not applied: its values "
+                               "are coded as they are, as sRGB", ImageConversionWarning)
+            return None, "gamma"
+        decode = (np.arange(256, dtype=np.float64) / 255.0) ** exponent
+        rgb = _primaries_to_srgb(image, _SRGB_XY, decode.astype(np.float32))
+        lost = _ALPHA_DROPPED if _has_alpha(image) and _alpha_matters(image) else ""
+        conversion_warning(f"{about}its PNG gamma (gAMA, no colour profile) is not sRGB's: colours converted "
+                           f"from its 'PNG gamma {exponent:.2f}' profile to sRGB (it decodes as sRGB{lost})",
+                           ColourProfileConvertedWarning)
+        return rgb, "gamma"
+    if mode in ("RGB", "RGBA") and _exif_adobe_rgb(image):
+        decode = (np.arange(256, dtype=np.float64) / 255.0) ** _ADOBE_RGB_GAMMA
+        rgb = _primaries_to_srgb(image, _ADOBE_RGB_XY, decode.astype(np.float32))
+        lost = _ALPHA_DROPPED if _has_alpha(image) and _alpha_matters(image) else ""
+        conversion_warning(f"{about}its EXIF marks it Adobe RGB (no colour profile): colours converted from "
+                           f"its Adobe RGB primaries to sRGB (it decodes as sRGB{lost})",
+                           ColourProfileConvertedWarning)
+        return rgb, None
+    return None, None
+
+
+def _exif_adobe_rgb(image: Image.Image) -> bool:
+    """Whether ``image``'s EXIF marks it Adobe RGB, as cameras do (DCF): ColorSpace (0xA001)
+    uncalibrated (0xFFFF) and the interoperability index (0x0001) ``R03``."""
+    if "exif" not in image.info:
+        return False
+    try:
+        exif = image.getexif()
+        if exif.get_ifd(0x8769).get(0xA001) != 0xFFFF:
+            return False
+        index = exif.get_ifd(0xA005).get(0x0001)
+    except Exception:  # a broken EXIF block: viewers read it as sRGB
+        return False
+    if isinstance(index, bytes):
+        index = index.decode("latin-1")
+    return isinstance(index, str) and index.strip("\x00 ") == "R03"
 
 
 def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None:
@@ -408,6 +583,38 @@ def _srgb_decoding_table() -> np.ndarray:
     return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
+def _to_srgb_matrix(xy: Any) -> np.ndarray:
+    """The linear-light matrix from RGB of primaries and white ``xy`` to sRGB (Bradford-adapted
+    to D65); LinAlgError for degenerate primaries."""
+    to_xyz = _rgb_to_xyz(xy)
+    srgb_to_xyz = _rgb_to_xyz(_SRGB_XY)
+    src_white, dst_white = to_xyz.sum(axis=1), srgb_to_xyz.sum(axis=1)
+    adapt = np.linalg.solve(_BRADFORD, np.diag((_BRADFORD @ dst_white) / (_BRADFORD @ src_white)) @ _BRADFORD)
+    return np.linalg.solve(srgb_to_xyz, adapt @ to_xyz)
+
+
+def _matrix_to_srgb(image: Image.Image, matrix: np.ndarray, decode: np.ndarray) -> Image.Image:
+    """``image``'s RGB (alpha dropped, a palette expanded) -> 8-bit sRGB: each value to linear
+    light through the table ``decode`` (256 float32), through the linear ``matrix``, clipped to
+    the sRGB gamut, sRGB-encoded and rounded."""
+    src = np.asarray(image.convert("RGBA").convert("RGB") if image.mode in ("P", "PA") else image.convert("RGB"))
+    dst = np.empty_like(src)
+    m = matrix.T.astype(np.float32)
+    for top in range(0, src.shape[0], 256):  # bands of rows: a few MB of float32 at a time
+        linear = decode[src[top:top + 256]] @ m
+        np.clip(linear, 0.0, 1.0, out=linear)
+        encoded = np.where(linear <= 0.0031308, 12.92 * linear,
+                           1.055 * np.power(linear, 1 / 2.4, dtype=np.float32) - 0.055)
+        dst[top:top + 256] = np.rint(encoded * 255.0)
+    return Image.fromarray(dst)
+
+
+def _primaries_to_srgb(image: Image.Image, xy: Any, decode: np.ndarray) -> Image.Image:
+    """:func:`_matrix_to_srgb` from primaries and white ``xy`` (sRGB's: only the curve changes)."""
+    matrix = np.eye(3) if xy == _SRGB_XY else _to_srgb_matrix(xy)
+    return _matrix_to_srgb(image, matrix, decode)
+
+
 def _nclx_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | None, bool]:
     """``image`` (RGB or RGBA) -> 8-bit sRGB when its ``nclx_profile`` (pillow-heif's code points)
     has other primaries than sRGB's; None when there is nothing to convert, or nothing it can
@@ -433,26 +640,11 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | None, b
                            "values are coded as they are, as sRGB", ImageConversionWarning)
         return None, True
     try:
-        to_xyz = _rgb_to_xyz(xy)
-        srgb_to_xyz = _rgb_to_xyz(_SRGB_XY)
-        src_white, dst_white = to_xyz.sum(axis=1), srgb_to_xyz.sum(axis=1)
-        adapt = np.linalg.solve(_BRADFORD, np.diag((_BRADFORD @ dst_white) / (_BRADFORD @ src_white))
-                                @ _BRADFORD)
-        matrix = np.linalg.solve(srgb_to_xyz, adapt @ to_xyz)
+        matrix = _to_srgb_matrix(xy)
     except np.linalg.LinAlgError:
         return None, False  # degenerate primaries: nothing a viewer could show either
     alpha = _has_alpha(image)
-    src = np.asarray(image.convert("RGB"))
-    dst = np.empty_like(src)
-    decode = _srgb_decoding_table()
-    m = matrix.T.astype(np.float32)
-    for top in range(0, src.shape[0], 256):  # bands of rows: a few MB of float32 at a time
-        linear = decode[src[top:top + 256]] @ m
-        np.clip(linear, 0.0, 1.0, out=linear)
-        encoded = np.where(linear <= 0.0031308, 12.92 * linear,
-                           1.055 * np.power(linear, 1 / 2.4, dtype=np.float32) - 0.055)
-        dst[top:top + 256] = np.rint(encoded * 255.0)
-    rgb = Image.fromarray(dst)
+    rgb = _matrix_to_srgb(image, matrix, _srgb_decoding_table())
     lost = _ALPHA_DROPPED if alpha and _alpha_matters(image) else ""
     conversion_warning(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
                        f"sRGB{lost})", ColourProfileConvertedWarning)

@@ -706,7 +706,10 @@ def load_image(
 
     The file's format (Pillow's name: ``"PNG"``, ``"JPEG"``) and size in bytes are kept as
     ``image.info["source_format"]`` and ``image.info["source_bytes"]``, for a caller that reports
-    them: a pipe cannot be opened again, and its ``stat`` says 0 bytes.
+    them: a pipe cannot be opened again, and its ``stat`` says 0 bytes. The keywords of a PNG's
+    text chunks (tEXt, zTXt, iTXt: ``Author``, ``Copyright``, ``Description``), which Pillow
+    mixes into ``info`` with its own keys, are kept as ``image.info["source_text"]`` (a tuple;
+    absent when there are none), for a caller that says they are not kept.
 
     Raises :class:`ImageReadError` for an empty path or one with a null byte
     (:func:`taco.fileobjects.checked_path`), a path the system refuses (too long, not
@@ -770,6 +773,9 @@ def load_image(
             image.info["transparency"] = _scaled_key(image.info["transparency"], key_scale)
         image.info["source_format"] = im.format  # a turned or first-frame copy's .format is None
         image.info["source_bytes"] = size  # a pipe's stat says 0
+        text = getattr(im, "text", None) if im.format == "PNG" else None  # its chunks, read by load
+        if text:
+            image.info["source_text"] = tuple(text)
         return image
 
 

@@ -293,10 +293,15 @@ def test_one_note_when_photos_carry_metadata_that_is_not_kept(tmp_path, capsys):
     turned[0x0112] = 6  # orientation alone is applied, not lost
     _photo(folder / "c.jpg", exif=turned)
     _photo(folder / "d.png")
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_itxt("Copyright", "(c) A. Photographer", zip=True)  # a PNG's text chunks alone
+    _photo(folder / "e.png", pnginfo=text)
     assert main(["compress", str(folder), *CODE, "-o", str(tmp_path / "out"), "--quiet"]) == 0
     notes = [line for line in capsys.readouterr().err.splitlines() if "metadata" in line]
-    assert notes == ["taco compress: note: 2 images' EXIF/XMP metadata (date, camera, GPS, "
-                     "copyright) is not kept in .taco files"]
+    assert notes == ["taco compress: note: 3 images' metadata (EXIF, XMP, IPTC or PNG text: "
+                     "date, camera, GPS, author, copyright) is not kept in .taco files"]
     assert main(["compress", str(folder / "d.png"), str(folder / "c.jpg"), *CODE, "-o",
                  str(tmp_path / "o2"), "--quiet"]) == 0
     assert "metadata" not in capsys.readouterr().err

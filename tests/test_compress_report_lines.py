@@ -34,8 +34,8 @@ def test_end_of_batch_names_the_qualities_chosen_weights_and_metadata(capsys):
     out, err = capsys.readouterr()
     assert out == ("compressed 2 images with elic-tiny (my ck.safetensors; decode with --model "
                    "'my ck.safetensors') at qualities 2..4: 200 bytes, 4.0000 bpp overall, 1.50 s\n")
-    assert err == ("taco compress: note: 2 images' EXIF/XMP metadata (date, camera, GPS, copyright) "
-                   "is not kept in .taco files\n")
+    assert err == ("taco compress: note: 2 images' metadata (EXIF, XMP, IPTC or PNG text: date, "
+                   "camera, GPS, author, copyright) is not kept in .taco files\n")
 
 
 def test_end_of_batch_at_one_quality_and_nothing_written(capsys):

@@ -72,7 +72,10 @@ def register(sub: Any) -> None:
                        "without one is coded with an empty caption (a note names it). The EXIF orientation "
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
                        "warning says so), nor is other metadata (EXIF date, camera and GPS, XMP, "
-                       "IPTC; a note says so). "
+                       "IPTC, PNG text chunks; a note says so). Colours are coded as sRGB: a colour "
+                       "profile (ICC, RGB or grey; a PNG gamma; an EXIF Adobe RGB mark) is applied "
+                       "first, with a warning; one that cannot be used, or of another kind than the "
+                       "image, is ignored with a warning. "
                        "Camera RAW files (.dng, .cr2, .nef, ...) are not read: export a TIFF, "
                        "JPEG or PNG first. --skip-existing leaves an output of the same name "
                        "only when it holds an image of the same size; another is refused; a note "
@@ -506,8 +509,8 @@ def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Tota
     if totals.with_metadata:
         n = totals.with_metadata
         whose = "1 image's" if n == 1 else f"{count(n, 'image')}'"
-        note("compress", f"{whose} EXIF/XMP metadata (date, camera, GPS, copyright) is not kept in "
-             ".taco files")
+        note("compress", f"{whose} metadata (EXIF, XMP, IPTC or PNG text: date, camera, GPS, author, "
+             "copyright) is not kept in .taco files")
     overall = f"{bits_per_pixel(totals.nbytes, totals.pixels):.4f} bpp overall, " if totals.done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs
     weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"
@@ -617,9 +620,12 @@ _METADATA_TAGS = frozenset({0x010E, 0x010F, 0x0110, 0x0132, 0x013B, 0x8298, 0x87
 def _carries_metadata(image: Any) -> bool:
     """Whether ``image`` (loaded, its orientation applied and removed from its EXIF) carries
     metadata a ``.taco`` file does not keep: EXIF beyond orientation (date, camera, GPS,
-    copyright), XMP, or IPTC. An ICC profile is applied before coding, not lost."""
+    copyright), XMP, IPTC, or a PNG's text chunks (``Author``, ``Copyright``, ``Description``:
+    ``info["source_text"]``, :func:`taco.images.load_image`). A colour profile (ICC, a PNG gamma,
+    an EXIF colour space) is applied before coding, or ignored with a warning, not lost unsaid."""
     info = image.info
-    if info.get("xmp") or info.get("XML:com.adobe.xmp") or 0x0404 in (info.get("photoshop") or {}):
+    if (info.get("xmp") or info.get("XML:com.adobe.xmp") or 0x0404 in (info.get("photoshop") or {})
+            or info.get("source_text")):
         return True
     try:
         return bool(_METADATA_TAGS & set(image.getexif()))
