@@ -85,10 +85,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     instead.add_argument("--profile", action="store_true",
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")
-    p.add_argument("--json", metavar="FILE", dest="output", type=path_arg,
+    p.add_argument("--json", metavar="FILE", dest="output", type=path_arg, nargs="?", const="-",
                    help="write the results as JSON here (checked before the bench runs; one written "
-                   "meanwhile by another process is not replaced: exit 2); - writes them to "
-                   "standard output, and the table to standard error")
+                   "meanwhile by another process is not replaced: exit 2); - or a bare --json "
+                   "(as taco info --json) writes them to standard output, and the table to "
+                   "standard error")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing --json FILE (also one "
                    "written meanwhile)")
 

@@ -24,3 +24,14 @@ def test_bench_says_where_it_wrote_its_json(tmp_path):
     out = tmp_path / "b.json"
     write_result(SimpleNamespace(output=str(out)), {"a": 1}, said.append, "a table")  # type: ignore[arg-type]
     assert said == ["a table", f"wrote {out}"] and out.is_file()
+
+
+def test_a_bare_json_means_standard_output(monkeypatch, capsys):
+    """``taco bench --quick --json`` failed "argument --json: expected one argument" while ``taco
+    info --json`` takes no value: a bare --json is ``--json -`` (here refused, stdout closed)."""
+    monkeypatch.setattr(sys, "stdout", None)
+    image = str(SAMPLES_DIR / "skimage-chelsea.png")
+    assert main(["bench", "--quick", "--images", image, "--json"]) == 2
+    assert "--json -: standard output is closed" in capsys.readouterr().err
+    assert main(["bench", "--json", "--quick", "--images", image]) == 2
+    assert "--json -: standard output is closed" in capsys.readouterr().err
