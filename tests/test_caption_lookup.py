@@ -283,3 +283,20 @@ def test_a_captions_file_missing_here_but_in_an_input_folder_is_named(tmp_path, 
         CaptionSource(None, "caps.jsonl", folders=[odd.name])
     assert str(info.value) == r"caps.jsonl: no such captions file (a\nb/caps.jsonl exists: give that path)"
     assert CaptionSource(None, "small/captions.jsonl", folders=["small"]).captions_file == "small/captions.jsonl"
+
+
+def test_taco_compress_names_the_captions_file_in_the_folder_given(tmp_path, monkeypatch, capsys):
+    """``taco compress small --captions captions.jsonl`` with only small/captions.jsonl: the
+    refusal says which path to give; ``--captions-file`` is the same option, as in taco evaluate."""
+    from taco.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "small").mkdir()
+    _photo(tmp_path / "small" / "a.png")
+    (tmp_path / "small" / "captions.jsonl").write_text('{"image": "a.png", "captions": ["a cat"]}\n')
+    for option in ("--captions", "--captions-file"):
+        assert main(["compress", "small", option, "captions.jsonl", "-o", "o1/"]) == 2
+        assert capsys.readouterr().err.strip() == (
+            "taco compress: error: captions.jsonl: no such captions file (small/captions.jsonl "
+            "exists: give that path)")
+    assert not (tmp_path / "o1").exists()

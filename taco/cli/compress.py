@@ -90,8 +90,9 @@ def register(sub: Any) -> None:
     given.add_argument("--caption", help="caption for every image ('' to code without one); the "
                        "text encoder reads its first 38 tokens (the paper's m; about 30 words), a "
                        "warning says when it cut one")
-    given.add_argument("--captions", metavar="FILE.jsonl", type=path_arg,
-                       help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line; '
+    given.add_argument("--captions", "--captions-file", dest="captions", metavar="FILE.jsonl", type=path_arg,
+                       help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line, '
+                       "read as given (from the current folder, not inside a folder named); "
                        "the only source of captions when given (not with --caption; sidecars and "
                        "captions.jsonl are not read; an image it does not list has none)")
     c.add_argument("-o", "--output", type=path_arg, help="output file NAME.taco (one image named; - for "
@@ -188,7 +189,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     files = [f for f in files if not _refused(f, failures, camera_raw(f) or over_cap(f, cap))]
     if not files:
         return _none_left(failures, total)
-    source = CaptionSource(args.caption, args.captions)
+    source = CaptionSource(args.caption, args.captions, folders=[p for p in args.images if p != "-"])
     caption_of = captions_of(files, source, failures, many)
     if not caption_of:
         return _none_left(failures, total)
