@@ -104,7 +104,8 @@ def get_text_encoder(name: str, **options: Any) -> TextEncoder:
     full = {option: parameters[argument].default for option, argument in arguments.items()}
     full.update(options)
     if name == "clip" and full["path"] is None:
-        full["path"] = os.environ.get(CLIP_PATH_ENV)  # a new $TACO_CLIP_PATH is a new encoder
+        # a new $TACO_CLIP_PATH is a new encoder; an empty one is unset, as everywhere else
+        full["path"] = os.environ.get(CLIP_PATH_ENV) or None
     key = tuple(
         sorted(
             (k, os.fspath(v) if isinstance(v, os.PathLike) else v)

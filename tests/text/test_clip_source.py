@@ -69,3 +69,20 @@ def test_compress_clip_path_sets_the_one_variable(tmp_path, sample_image, capsys
     assert os.environ.get(OTHER_ENV) == missing and "TACO_CLIP_PATH" not in os.environ
     err = capsys.readouterr().err
     assert "taco compress: error: CLIP" in err and missing in err
+
+
+def test_an_empty_clip_path_variable_is_unset(tmp_path, sample_image, capsys, monkeypatch):
+    # TACO_CLIP_PATH= is unset, as for TACO_CACHE_DIR and TACO_PLUGINS: the default CLIP, not ''
+    monkeypatch.setattr(clip, "DEFAULT_CLIP", "taco-tests/no-such-clip")
+    monkeypatch.setenv("TACO_CLIP_PATH", "")
+    with pytest.raises(TextEncoderUnavailable, match="'taco-tests/no-such-clip' is not a folder"):
+        taco.text.get_text_encoder("clip")
+    model = taco.create_model("taco-tiny", text_encoder={"name": "clip"})
+    path = save_checkpoint(model, tmp_path / "clip.safetensors")
+    image = tmp_path / "cat.png"
+    sample_image.crop((0, 0, 64, 64)).save(image)
+    code = cli.main(["compress", str(image), "--caption", "a cat", "--model", str(path),
+                     "-o", str(tmp_path / "cat.taco")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "'taco-tests/no-such-clip' is not a folder" in err and "'' is not a folder" not in err
