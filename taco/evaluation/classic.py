@@ -3,7 +3,7 @@
 * JPEG, WebP and AVIF through Pillow (AVIF is built into Pillow ≥ 11.3; older Pillow needs the
   ``pillow-avif-plugin`` package), at a sweep of qualities.
 * BPG (``bpgenc``/``bpgdec``) and VTM (``EncoderApp``/``DecoderApp`` + an intra config file in
-  ``TACO_VTM_CFG``) only when the binaries are on ``PATH``; otherwise :func:`get_codec` raises
+  ``TACO_VTM_CFG``, a leading ``~`` expanded) only when the binaries are on ``PATH``; otherwise :func:`get_codec` raises
   :class:`CodecUnavailable` with what is missing, and ``taco evaluate`` skips them saying so.
 
 bpp is always 8 × the length of the file the codec wrote / pixels. :func:`code_at_bpp` finds,
@@ -36,7 +36,7 @@ from ..checks import is_number
 from ..distributed import DistEnv
 from ..errors import TacoError
 from ..jsonfiles import write_json
-from ..messages import did_you_mean, some
+from ..messages import did_you_mean, shown_path, some
 from .bdrate import metric_bpp
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
@@ -259,8 +259,24 @@ def _bpg(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
             return bits.read_bytes(), d.convert("RGB")
 
 
+def _vtm_cfg() -> str:
+    """``$TACO_VTM_CFG`` with a leading ``~`` expanded ('' when unset or empty)."""
+    value = os.environ.get(VTM_CFG_ENV, "")
+    return os.path.expanduser(value) if value else ""
+
+
+def _vtm_cfg_problem() -> str | None:
+    """Why ``$TACO_VTM_CFG`` cannot be used as VTM's config, or None when it names a file."""
+    cfg = _vtm_cfg()
+    if not cfg:
+        return f"VTM: set {VTM_CFG_ENV} to an intra config such as VTM's cfg/encoder_intra_vtm.cfg"
+    if not os.path.isfile(cfg):
+        return f"VTM: {VTM_CFG_ENV}={shown_path(cfg)} is not a file"
+    return None
+
+
 def _vtm(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
-    cfg = os.environ.get(VTM_CFG_ENV, "")
+    cfg = _vtm_cfg()
     w, h = image.size
     with tempfile.TemporaryDirectory(prefix="taco-vtm-") as tmp:
         yuv, bits, dec = Path(tmp, "in.yuv"), Path(tmp, "out.bin"), Path(tmp, "dec.yuv")
@@ -312,11 +328,9 @@ CLASSIC_CODECS: dict[str, Callable[[], tuple[ClassicCodec, str | None]]] = {
         _needs(["bpgenc", "bpgdec"], "BPG")),
     "vtm": lambda: (ClassicCodec(
         "vtm", CODEC_LABELS["vtm"], (47, 42, 37, 32, 27, 22), CODEC_QUALITIES["vtm"], -1, _vtm,
-        {"implementation": "VTM EncoderApp/DecoderApp", "config": os.environ.get(VTM_CFG_ENV),
+        {"implementation": "VTM EncoderApp/DecoderApp", "config": _vtm_cfg() or None,
          "chroma": "4:4:4", "bit_depth": 8}),
-        _needs(["EncoderApp", "DecoderApp"], "VTM")
-        or (None if os.path.isfile(os.environ.get(VTM_CFG_ENV, "")) else
-            f"VTM: set {VTM_CFG_ENV} to an intra config such as VTM's cfg/encoder_intra_vtm.cfg")),
+        _needs(["EncoderApp", "DecoderApp"], "VTM") or _vtm_cfg_problem()),
 }
 
 

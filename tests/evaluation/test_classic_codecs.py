@@ -298,3 +298,31 @@ def test_run_jobs_counts_only_the_jobs_that_returned_timings(tmp_path):
     assert (report.coded, report.timed) == (3, 1)
     assert report.timing_summary() == {"encode_ms_mean": 2.0, "decode_ms_mean": 4.0}
     assert RunReport().timing_summary() == {"encode_ms_mean": None, "decode_ms_mean": None}
+
+
+def test_vtm_config_under_home_and_missing(photo, tmp_path, monkeypatch):
+    # TACO_VTM_CFG='~/vtm.cfg' (quoted, so the shell left the ~) is read under $HOME; a path that
+    # is not a file is named, not answered with "set TACO_VTM_CFG"
+    _fake_binaries(tmp_path / "bin", {
+        "EncoderApp": "cfg = args[args.index('-c') + 1]\n"
+                      "assert open(cfg).read() == 'intra', cfg\n"
+                      "shutil.copy(args[args.index('-i') + 1], args[args.index('-b') + 1])",
+        "DecoderApp": "shutil.copy(args[args.index('-b') + 1], args[args.index('-o') + 1])",
+    }, monkeypatch)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("TACO_VTM_CFG", "~/vtm.cfg")
+    with pytest.raises(CodecUnavailable, match=re.escape(f"VTM: TACO_VTM_CFG={home / 'vtm.cfg'} is not a file")):
+        get_codec("vtm")
+    (home / "vtm.cfg").write_text("intra")
+    codec = get_codec("vtm")
+    assert codec.settings["config"] == str(home / "vtm.cfg")
+    data, _ = codec.code(photo, 32)
+    assert len(data) == 3 * 96 * 96
+    monkeypatch.setenv("TACO_VTM_CFG", str(tmp_path))  # a folder
+    with pytest.raises(CodecUnavailable, match=re.escape(f"VTM: TACO_VTM_CFG={tmp_path} is not a file")):
+        get_codec("vtm")
+    monkeypatch.setenv("TACO_VTM_CFG", "")  # empty is unset
+    with pytest.raises(CodecUnavailable, match="VTM: set TACO_VTM_CFG to an intra config"):
+        get_codec("vtm")
