@@ -12,7 +12,7 @@ CASES = [
     (["compress", ""], "images"),
     (["compress", "x.png", "-o", ""], "-o/--output"),
     (["compress", "x.png", "-m", ""], "-m/--model"),
-    (["compress", "x.png", "--captions", ""], "--captions"),
+    (["compress", "x.png", "--captions", ""], "--captions/--captions-file"),  # as evaluate names it
     (["compress", "x.png", "--clip-path", ""], "--clip-path"),
     (["decompress", ""], "files"),
     (["decompress", "x.taco", "-o", ""], "-o/--output"),
