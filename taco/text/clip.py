@@ -44,11 +44,14 @@ from .clip_vocab import BOS, EOS, clip_bpe_folder
 from .hf import MIN_VOCAB, holds_other_model, is_hub_id, model_folder
 from .weights import (
     CONFIG_MAX_BYTES,
+    TOKENIZER_MAX_BYTES,
     WEIGHT_FILES,
     checked_config,
     empty_embedding,
     load_network,
     loading_out_of_memory,
+    refuse_special_file,
+    refuse_special_files,
 )
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -84,10 +87,6 @@ TINY_CONFIG: dict[str, Any] = dict(
     eos_token_id=49407,
 )
 TINY_DIM: int = TINY_CONFIG["hidden_size"]
-#: The most bytes of a tokenizer.json read (:func:`clip_tokenizer`): CLIP's vocabulary written by
-#: ``tokenizers`` has 1.7 MB (3.6 MB indented; parsing it peaked at 18 MB); a larger file is
-#: refused unread.
-TOKENIZER_MAX_BYTES = 16 * 2**20
 
 #: What the CLIP-style pre-tokenizer splits a normalised caption into (CLIP's own pattern).
 _SPLIT = (r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]"
@@ -283,7 +282,7 @@ def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
     """The tokenizer of a CLIP folder: its vocabulary and merges from ``tokenizer.json``, else
     from ``vocab.json`` + ``merges.txt`` (transformers reads them in this order), its special
     tokens from ``tokenizer_config.json`` / ``special_tokens_map.json`` (default: CLIP's). The JSON
-    files are read within :data:`TOKENIZER_MAX_BYTES` (tokenizer.json) and
+    files are read within :data:`taco.text.weights.TOKENIZER_MAX_BYTES` (tokenizer.json) and
     :data:`taco.text.weights.CONFIG_MAX_BYTES` (the others)."""
     root = Path(folder)
     try:
@@ -366,11 +365,13 @@ def clip_text_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
     encoder (:func:`load_clip_text`) and for the width its adapter is built for
     (:func:`taco.text.text_encoder_dim`) alike, so the two cannot disagree.
 
-    Raises :class:`TextEncoderUnavailable` naming the file when it cannot be read, is over
+    Raises :class:`TextEncoderUnavailable` naming the file when it is not a regular file (a named
+    pipe: refused unopened), cannot be read, is over
     :data:`taco.text.weights.CONFIG_MAX_BYTES` (read no further), is not a UTF-8 JSON object,
     has a section that is not one, or names a size out of bounds.
     """
     file = Path(folder) / "config.json"
+    refuse_special_file(file)  # (a named pipe: its read waited for ever)
     try:
         config = read_json_object(file, CONFIG_MAX_BYTES)
         if "text_config" in config or "text_config_dict" in config:  # a CLIPModel's config
@@ -442,12 +443,14 @@ def clip_folder_lacks(folder: str | os.PathLike[str]) -> list[str]:
 
 def check_clip_folder(folder: str | os.PathLike[str]) -> None:
     """Raise :class:`TextEncoderUnavailable` naming what is wrong with ``folder`` as a CLIP,
-    before any loader reads it: the model its config.json names when that is not a CLIP
+    before any loader reads it: a file the loaders read that is a named pipe, a device or a
+    socket (:func:`taco.text.weights.refuse_special_files`), the model its config.json names when that is not a CLIP
     (:data:`CLIP_MODEL_TYPES`), the files it lacks (:func:`clip_folder_lacks`), a weight file that
     is text (a Git LFS pointer: :func:`taco.filekinds.text_weights_problem`). The one check for
     the text encoder (:class:`CLIPTextEncoder`) and the training loss's CLIP
     (:meth:`taco.losses.ClipTowers.load`) alike; the loaders' own errors stand for the rest."""
     root = Path(folder)
+    refuse_special_files(root)  # before any is opened: a named pipe's open waited for ever
     try:
         model_type = read_json_object(root / "config.json", CONFIG_MAX_BYTES).get("model_type")
     except (OSError, ValueError):

@@ -30,8 +30,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..checksums import sha256_file
-from ..jsonfiles import read_json_object
-from ..shards import opens_by_name
+from ..fileobjects import read_file_within
+from ..jsonfiles import JSONFileTooLarge, read_json_object
 from .base import (
     DEFAULT_MAX_TOKENS,
     TextEncoderUnavailable,
@@ -41,10 +41,13 @@ from .base import (
 from .hf import holds_other_model
 from .weights import (
     CONFIG_MAX_BYTES,
+    TOKENIZER_MAX_BYTES,
     checked_config,
     empty_embedding,
     load_network,
     loading_out_of_memory,
+    refuse_special_file,
+    refuse_special_files,
 )
 
 MINILM_DIM = 384
@@ -80,6 +83,7 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
         if path is None:
             verify_packaged(folder)
         try:
+            refuse_special_files(folder)  # before any is opened: a named pipe's waited for ever
             config = _read_config(folder / "config.json")
             if isinstance(model_type := config.get("model_type", "bert"), str) and model_type != "bert":
                 raise TextEncoderUnavailable(
@@ -100,7 +104,9 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
 
 def _read_config(file: Path) -> dict[str, Any]:
     """A BERT folder's config.json, read within :data:`taco.text.weights.CONFIG_MAX_BYTES`;
-    :class:`TextEncoderUnavailable` naming it and saying why otherwise."""
+    :class:`TextEncoderUnavailable` naming it and saying why otherwise (a named pipe, a device
+    or a socket: refused unopened)."""
+    refuse_special_file(file)
     try:
         return read_json_object(file, CONFIG_MAX_BYTES)
     except (OSError, ValueError) as e:
@@ -110,15 +116,22 @@ def _read_config(file: Path) -> dict[str, Any]:
 class WordPieceTokenizer:
     """A BERT model's ``tokenizer.json`` in the ``tokenizers`` library (the one transformers'
     fast tokenizer wraps): each caption's ids as [CLS] ... [SEP], uncut (a
-    :class:`~taco.text.base.Tokenizer`); ``end`` is [SEP], ``pad`` [PAD]."""
+    :class:`~taco.text.base.Tokenizer`); ``end`` is [SEP], ``pad`` [PAD]. The file is read
+    within :data:`taco.text.weights.TOKENIZER_MAX_BYTES` (a larger one, and one that is not a
+    regular file, is a :class:`TextEncoderUnavailable` naming it, unread)."""
 
     def __init__(self, file: Path) -> None:
         from tokenizers import Tokenizer
 
-        if opens_by_name(file):
-            tokenizer = Tokenizer.from_file(os.fspath(file))
-        else:  # a name that is not UTF-8, which the Rust library cannot open
-            tokenizer = Tokenizer.from_str(file.read_text(encoding="utf-8"))
+        refuse_special_file(file)
+        try:  # read here, within a bound (a name that is not UTF-8 too, which Rust cannot open)
+            data, size = read_file_within(file, TOKENIZER_MAX_BYTES)
+        except OSError as e:
+            raise TextEncoderUnavailable(f"{os.fspath(file)!r}: cannot be read ({e.strerror or e})") from None
+        if size > TOKENIZER_MAX_BYTES:  # a link to /proc/self/pagemap grew to 4.7 GB
+            raise TextEncoderUnavailable(f"{os.fspath(file)!r}: not a readable tokenizer.json "
+                                         f"({JSONFileTooLarge(size, TOKENIZER_MAX_BYTES)})")
+        tokenizer = Tokenizer.from_str(data.decode("utf-8"))
         tokenizer.no_truncation()  # lengths are measured, then cut, by fit_tokens
         tokenizer.no_padding()
         self._tokenizer = tokenizer

@@ -19,21 +19,53 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..atomic import special_file
 from ..checks import is_int, is_number
 from ..draws import private_draws
-from ..filekinds import image_file_problem, text_file_problem
+from ..filekinds import WEIGHT_SUFFIXES, image_file_problem, text_file_problem
 from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
 from ..memory import OutOfMemoryError, allocation_failure
+from ..messages import SPECIAL_FILE
 from ..shards import check_header_size, opens_by_name, tensor_shapes
 from .base import TextEncoderUnavailable
-from .hf import WEIGHT_FILES
+from .hf import MODEL_WEIGHTS, WEIGHT_FILES
 
 #: The most bytes of a model folder's small JSON files taco reads (config.json,
 #: model.safetensors.index.json, tokenizer_config.json, special_tokens_map.json): a CLIP's
 #: config.json has a few kB, an index about 100 bytes per tensor (a text tower has some 200);
 #: a larger file is refused unread.
 CONFIG_MAX_BYTES = 1 << 20
+#: The most bytes of a model folder's tokenizer.json read (CLIP's and MiniLM's alike): CLIP's
+#: vocabulary written by ``tokenizers`` has 1.7 MB (3.6 MB indented; parsing it peaked at 18 MB),
+#: MiniLM's 0.7 MB; a larger file is refused unread (a link to ``/proc/self/pagemap`` grew to 4.7 GB).
+TOKENIZER_MAX_BYTES = 16 * 2**20
+#: The files of a model folder that a text encoder's loaders read, besides every weight file
+#: (:data:`taco.filekinds.WEIGHT_SUFFIXES`, shards too): what :func:`refuse_special_files` looks at.
+FOLDER_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                "vocab.json", "vocab.txt", "merges.txt", *MODEL_WEIGHTS)
+
+
+def refuse_special_file(file: Path) -> None:
+    """Raise :class:`TextEncoderUnavailable` ``'FILE': not a regular file (a pipe, a device or a
+    socket)`` when the model folder's ``file`` is (or links to) a named pipe, a device or a
+    socket (``tar x`` makes named pipes), before anything opens it: its open or read may wait for
+    ever."""
+    if special_file(file):
+        raise TextEncoderUnavailable(f"{os.fspath(file)!r}: not a regular file ({SPECIAL_FILE})")
+
+
+def refuse_special_files(folder: Path) -> None:
+    """:func:`refuse_special_file` for each file of ``folder`` that a loader reads
+    (:data:`FOLDER_FILES` and every weight file), before any is opened; a folder that cannot be
+    listed is left to the loaders."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder))
+    except OSError:
+        return
+    for name in names:
+        if name in FOLDER_FILES or name.endswith(WEIGHT_SUFFIXES):
+            refuse_special_file(folder / name)
 
 
 def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
@@ -205,6 +237,8 @@ class _WeightFiles:
     def __init__(self, root: Path, rename: Callable[[str], str]) -> None:
         self.rename = rename
         self.pickled: dict[str, Any] | None = None
+        for name in WEIGHT_FILES:  # (not said to hold no weights)
+            refuse_special_file(root / name)
         if (root / "model.safetensors").is_file():
             self.files = [root / "model.safetensors"]
         elif (root / "model.safetensors.index.json").is_file():
@@ -227,6 +261,7 @@ class _WeightFiles:
 
         out: dict[str, tuple[int, ...]] = {}
         for file in self.files:
+            refuse_special_file(file)  # (a shard: text_file_problem opens it)
             if problem := text_file_problem(file):  # safetensors: "header too large"
                 raise TextEncoderUnavailable(f"{os.fspath(file)!r}: {problem}")
             check_header_size(file)  # before safetensors reads up to 100 MB of header
