@@ -33,3 +33,11 @@ def test_a_clip_folder_is_shown_too(tmp_path, with_text_encoder, monkeypatch, ca
 def test_the_packaged_minilm_has_no_folder_line(monkeypatch, capsys):
     shown = _shown(monkeypatch, capsys, "taco-minilm-small-q4")
     assert shown["model"] == "TACO + MiniLM" and "text encoder" not in shown
+
+
+def test_a_clip_hub_id_is_not_called_a_folder(tmp_path, with_text_encoder, monkeypatch, capsys):
+    path = with_text_encoder(tmp_path, {"name": "clip", "path": "someone/their-clip"})  # no such folder
+    shown = _shown(monkeypatch, capsys, str(path))
+    assert shown["text encoder"].startswith(
+        "someone/their-clip (a Hugging Face Hub id (downloaded from huggingface.co on first use unless "
+        "cached); TACO_CLIP_PATH")

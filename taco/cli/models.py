@@ -62,12 +62,17 @@ def _text_folder(info: dict[str, Any]) -> str | None:
 
 def _text_encoder_line(info: dict[str, Any]) -> str | None:
     """``taco models NAME``'s line on a text encoder read from a folder the config records: the
-    folder, and what reads it (None for the packaged MiniLM, a CLIP without a folder, no text)."""
+    folder (or the Hugging Face Hub id a CLIP's path names), and what reads it (None for the
+    packaged MiniLM, a CLIP without a folder, no text)."""
     folder = _text_folder(info)
     if folder is None:
         return None
     if info["text_encoder"] == "clip":
-        return f"{folder} (a CLIP folder; TACO_CLIP_PATH, taco compress --clip-path DIR, is used over it)"
+        from ..text.hf import is_hub_id
+
+        what = ("a Hugging Face Hub id (downloaded from huggingface.co on first use unless cached)"
+                if is_hub_id(folder) else "a CLIP folder")
+        return f"{folder} ({what}; TACO_CLIP_PATH, taco compress --clip-path DIR, is used over it)"
     return (f"{folder} (a BERT folder read as {info['text_encoder']}; unpinned: the model's fingerprint "
             "covers its path, not its weights)")
 
