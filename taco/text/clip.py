@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from ..draws import private_draws
 from ..filekinds import text_weights_problem
+from ..fileobjects import read_file_within
 from ..jsonfiles import read_json_object
 from ..messages import one_line
 from .base import (
@@ -281,8 +282,9 @@ class ClipTokenizer:
 def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
     """The tokenizer of a CLIP folder: its vocabulary and merges from ``tokenizer.json``, else
     from ``vocab.json`` + ``merges.txt`` (transformers reads them in this order), its special
-    tokens from ``tokenizer_config.json`` / ``special_tokens_map.json`` (default: CLIP's). The JSON
-    files are read within :data:`taco.text.weights.TOKENIZER_MAX_BYTES` (tokenizer.json) and
+    tokens from ``tokenizer_config.json`` / ``special_tokens_map.json`` (default: CLIP's). The
+    files are read in Python (so a folder whose path is not UTF-8 is read too), within
+    :data:`taco.text.weights.TOKENIZER_MAX_BYTES` (tokenizer.json, vocab.json, merges.txt) and
     :data:`taco.text.weights.CONFIG_MAX_BYTES` (the others)."""
     root = Path(folder)
     try:
@@ -296,10 +298,10 @@ def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
             if not isinstance(merges, list):
                 raise ValueError("not a BPE vocabulary with merges")
         elif (root / "vocab.json").is_file() and (root / "merges.txt").is_file():
-            from tokenizers.models import BPE
-
-            vocab, merges = BPE.read_file(os.fspath(root / "vocab.json"),
-                                          os.fspath(root / "merges.txt"))
+            # read here, not by tokenizers' BPE.read_file: its Rust side refuses a path that is
+            # not UTF-8 (a home named in Latin-1: "surrogates not allowed")
+            vocab = _tokenizer_json(root / "vocab.json", TOKENIZER_MAX_BYTES)
+            merges = _merges_txt(root / "merges.txt")
         else:
             raise TextEncoderUnavailable(
                 f"{os.fspath(root)!r} has no tokenizer.json, nor vocab.json + merges.txt")
@@ -328,6 +330,32 @@ def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
             f"the tokenizer in {os.fspath(root)!r} has only {tokenizer.vocab_size} tokens: its "
             "vocabulary files (vocab.json + merges.txt, or tokenizer.json) are incomplete")
     return tokenizer
+
+
+def _merges_txt(file: Path) -> list[tuple[str, str]]:
+    """The merges in ``file`` (a merges.txt) as tokenizers' ``BPE.read_file`` reads them: a line
+    each, two tokens split by a space, lines starting ``#version`` skipped; read within
+    :data:`taco.text.weights.TOKENIZER_MAX_BYTES`, as UTF-8. A ValueError naming the file and saying why otherwise."""
+    data, size = read_file_within(file, TOKENIZER_MAX_BYTES)
+    if size > TOKENIZER_MAX_BYTES:
+        raise ValueError(f"{file.name}: {size:,} bytes, over the {TOKENIZER_MAX_BYTES:,} read")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{file.name}: not UTF-8 text") from None
+    lines = text.split("\n")
+    if lines[-1] == "":  # the newline that ends the last line
+        lines.pop()
+    merges: list[tuple[str, str]] = []
+    for number, line in enumerate(lines, 1):
+        line = line.removesuffix("\r")
+        if line.startswith("#version"):
+            continue
+        pair = line.split(" ")
+        if len(pair) != 2:
+            raise ValueError(f"{file.name}: line {number} is not two tokens split by a space")
+        merges.append((pair[0], pair[1]))
+    return merges
 
 
 def _tokenizer_json(file: Path, limit: int) -> dict[str, Any]:
