@@ -278,3 +278,24 @@ def test_a_text_encoder_built_out_of_memory_is_out_of_memory(tmp_path):
     said = str(caught.value)
     assert said.startswith("out of memory loading the text encoder's weights in ")
     assert repr(os.fspath(tmp_path)) in said and "config.json" not in said
+
+
+@pytest.mark.parametrize(("wanted", "hostile"), [(256 * 2**30, True), (2**20, False)])
+def test_an_allocation_far_past_a_torch_files_size_is_no_memory_advice(tmp_path, monkeypatch, wanted, hostile):
+    from taco.text.weights import load_torch_file
+
+    path = tmp_path / "bomb.pth.tar"  # a 415-byte legacy pickle declaring a 256 GiB storage
+    path.write_bytes(b"x" * 415)
+
+    def load(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {wanted} bytes.")
+
+    monkeypatch.setattr(torch, "load", load)
+    if hostile:
+        with pytest.raises(ValueError) as refused:
+            load_torch_file(path)
+        assert str(refused.value) == ("it declares 256.0 GiB in a 415-byte file: not a checkpoint "
+                                      "(corrupt or hostile)")
+    else:  # within what a file of its size may hold: memory it is
+        with pytest.raises(taco.OutOfMemoryError, match="out of memory loading"):
+            load_torch_file(path)

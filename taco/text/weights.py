@@ -183,6 +183,26 @@ def torch_load_problem(exc: BaseException) -> str:
     return f"not a readable PyTorch checkpoint ({first})"
 
 
+def _declared_past_file(exc: BaseException, path: Path) -> str | None:
+    """For an allocation failure (:func:`taco.memory.allocation_failure`) of far more bytes than
+    the file at ``path`` holds (a storage's bytes are the file's: a 415-byte file declaring 256
+    GiB), "it declares N GiB in an M-byte file: not a checkpoint (corrupt or hostile)"; None
+    otherwise (running out of memory is then said as such)."""
+    m = re.search(r"allocate (\d+) bytes", str(exc))
+    if m is None or allocation_failure(exc) is None:
+        return None
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return None
+    wanted = int(m.group(1))
+    if wanted <= 2 * size + 2**20:
+        return None
+    amount = f"{wanted / 2**30:.1f} GiB" if wanted >= 2**30 else f"{wanted / 2**20:.1f} MiB"
+    return (f"it declares {amount} in a {size:,}-byte file: not a checkpoint "
+            "(corrupt or hostile)")
+
+
 def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU, the one way taco reads a torch pickle
     (an authors' checkpoint, a text encoder's ``pytorch_model.bin``): a ``.taco`` file or an
@@ -204,6 +224,8 @@ def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
             return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
+        if declared := _declared_past_file(exc, path):
+            raise ValueError(declared) from None
         if oom := loading_out_of_memory(exc, os.fspath(path)):
             raise oom from None
         raise ValueError(image_file_problem(path) or text_file_problem(path)
