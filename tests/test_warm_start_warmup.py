@@ -13,7 +13,7 @@ import yaml
 from taco.cli import main as taco_main
 from taco.models import create_model, save_checkpoint
 from taco.shards import TRAIN_STATE_FILE
-from taco.train.schedule import INIT_WARMUP_STEPS
+from taco.train.config import INIT_WARMUP_STEPS
 
 
 def printed(capsys, *argv: str) -> dict:

@@ -43,9 +43,7 @@ from .config import (
     architecture_as_named,
     check_variable_rate_layout,
     init_from_file,
-    init_source as init_source,  # a warm start's settings: torch-free, in config, named here too
     locate_init_from,
-    settings_from_init as settings_from_init,
     unknown_model_text,
     weights_digest,
 )

@@ -20,11 +20,7 @@ from types import FrameType
 from typing import Any
 
 from ..messages import warning_printer
-from .config import (
-    INIT_WARMUP_STEPS as INIT_WARMUP_STEPS,  # the warm-up of a warm start, said in config
-    TrainConfig,
-    parse_duration,
-)
+from .config import TrainConfig, parse_duration
 
 
 def lr_at(cfg: TrainConfig, epoch: int, step: int | None = None) -> float:

@@ -20,7 +20,7 @@ from taco.models import (
 )
 from taco.models.registry import locate_model
 from taco.resolve import resolve_model
-from taco.train.model_setup import init_from_file
+from taco.train.config import init_from_file
 
 BUILTIN = "elic-small-q4"
 

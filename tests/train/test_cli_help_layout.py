@@ -8,7 +8,7 @@ import re
 from taco.models import create_model
 from taco.models.registry import checkpoint_config
 from taco.train.cli import EPILOG
-from taco.train.model_setup import init_from_file
+from taco.train.config import init_from_file
 
 
 def _millions(model) -> str:  # noqa: ANN001

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from taco.models import CheckpointError, create_model, save_checkpoint
-from taco.train.model_setup import init_from_checkpoint, init_from_file, init_source
+from taco.train.config import init_from_file, init_source
+from taco.train.model_setup import init_from_checkpoint
 
 
 @pytest.fixture()

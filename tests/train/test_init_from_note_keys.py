@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from taco.models import create_model, save_checkpoint
-from taco.train.model_setup import settings_from_init
+from taco.train.config import settings_from_init
 
 
 @pytest.fixture(scope="module")

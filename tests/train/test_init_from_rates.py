@@ -12,8 +12,8 @@ import yaml
 from taco.cli import main as taco_main
 from taco.models import CheckpointError, create_model, save_checkpoint
 from taco.samples import SAMPLES_DIR as SAMPLES
-from taco.train.config import TrainConfig, config_from_dict
-from taco.train.model_setup import build_training_model, init_from_checkpoint, settings_from_init
+from taco.train.config import TrainConfig, config_from_dict, settings_from_init
+from taco.train.model_setup import build_training_model, init_from_checkpoint
 
 SMALL = ["data.root=" + str(SAMPLES), "k_j=0", "k_p=0", "crop=64", "batch_size=2", "workers=0",
          "progress=false"]

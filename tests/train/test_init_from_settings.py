@@ -112,8 +112,7 @@ def test_a_recorded_lambda_that_is_no_positive_number_is_not_taken(tmp_path, eli
     from safetensors.torch import save_file
 
     from taco.models import describe_model
-    from taco.train.config import TrainConfig
-    from taco.train.model_setup import settings_from_init
+    from taco.train.config import TrainConfig, settings_from_init
 
     with safe_open(str(elic_tiny), framework="pt") as f:
         header = json.loads(f.metadata()["taco"])

@@ -17,7 +17,7 @@ import yaml
 from taco.cli import build_parser, main as taco_main
 from taco.models import create_model, save_checkpoint
 from taco.train.cli import resolve_config, run_saved_config
-from taco.train.schedule import INIT_WARMUP_STEPS
+from taco.train.config import INIT_WARMUP_STEPS
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from taco.models import CheckpointError, create_model, save_checkpoint
 from taco.train import load_config
 from taco.train.cli import add_arguments, resolve_config
-from taco.train.schedule import INIT_WARMUP_STEPS
+from taco.train.config import INIT_WARMUP_STEPS
 
 BUILTIN = "taco-minilm-small-q4"  # trained as taco-minilm-small at λ=0.004
 

@@ -85,7 +85,7 @@ def test_the_frozen_base_preset_gives_the_adapter_the_identity_residual():
 
 
 def test_a_mistyped_init_from_path_suggests_the_files_beside_it(tmp_path, monkeypatch):
-    from taco.train.model_setup import init_from_file
+    from taco.train.config import init_from_file
 
     monkeypatch.chdir(tmp_path)
     save_checkpoint(create_model("elic-tiny"), Path("runs/x/checkpoint.safetensors"))

@@ -14,7 +14,7 @@ import yaml
 
 from taco.cli import main as taco_main
 from taco.models import create_model, save_checkpoint
-from taco.train.schedule import INIT_WARMUP_STEPS
+from taco.train.config import INIT_WARMUP_STEPS
 
 
 def printed(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
@@ -95,7 +95,7 @@ def test_warm_start_warmup_of_a_run_whose_state_does_not_read(tmp_path):
 
     from taco.shards import TRAIN_STATE_FILE
     from taco.train.cli import warm_start_warmup
-    from taco.train.schedule import INIT_WARMUP_STEPS
+    from taco.train.config import INIT_WARMUP_STEPS
 
     run = tmp_path / "run"
     run.mkdir()

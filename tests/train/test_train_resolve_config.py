@@ -15,8 +15,7 @@ import yaml
 from taco.cli import main as taco_main
 from taco.models import create_model, save_checkpoint
 from taco.train.cli import out_folder
-from taco.train.config import TrainConfig
-from taco.train.schedule import INIT_WARMUP_STEPS
+from taco.train.config import INIT_WARMUP_STEPS, TrainConfig
 
 
 def printed(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
