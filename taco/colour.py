@@ -14,7 +14,8 @@ Reading files is :mod:`taco.images`' (which still exports these names).
 
 from __future__ import annotations
 
-import functools
+import collections
+import hashlib
 import io
 import re
 import threading
@@ -24,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import TacoWarning, warn_at_caller
+from .locks import ForkSafeLock
 from .messages import one_line, shown_path
 
 __all__ = [
@@ -175,10 +177,12 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       kind than the image (an RGB profile on a grey image, a grey one on a colour image) is
       ignored with a warning, as viewers ignore it.
     - Without an ICC profile: a PNG gamma (gAMA) outside 2.0..2.4 (as an exponent; 1/0.45455 is
-      sRGB's 2.2) without an sRGB chunk is applied, as browsers apply it (8-bit RGB, grey and
-      palette modes; another mode gets a warning that it is not), and a camera JPEG whose EXIF
-      marks it Adobe RGB (ColorSpace uncalibrated, interoperability index ``R03``) is converted
-      from Adobe RGB (1998), each to sRGB with a warning.
+      sRGB's 2.2) without an sRGB chunk is applied, as browsers apply it (RGB, grey, 16-bit grey
+      in its own mode, palette modes; a bilevel ``1`` image, which no gamma changes, silently;
+      another mode gets a warning that it is not), and a camera JPEG whose EXIF
+      marks it Adobe RGB (ColorSpace uncalibrated, interoperability index ``R03``,
+      :func:`exif_adobe_rgb`; ``info["exif_adobe_rgb"]`` where :func:`taco.images.load_image`
+      read it) is converted from Adobe RGB (1998), each to sRGB with a warning.
     - A HEIC/AVIF photo whose colours are described by code points (an ``nclx_profile`` from
       pillow-heif) rather than an ICC profile, with other primaries than sRGB's (Display P3,
       BT.2020) and the sRGB transfer curve, is converted to sRGB the same way (a matrix in
@@ -186,7 +190,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       its values are coded as they are, with a warning that they are not tone-mapped.
     - ``CMYK`` with a CMYK colour profile (as print and stock photos carry: SWOP, FOGRA) is
       converted to sRGB through it, relative colorimetric, with a warning naming it; without
-      one, naively (Pillow's ``convert``), with a warning that it is not colour-managed.
+      one, naively (Pillow's ``convert``), with a warning that it is not colour-managed (which
+      also says that an RGB or grey profile it carries is ignored).
     - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with a warning;
       colours under transparent pixels are kept as stored. A fully opaque alpha channel loses
       nothing: it is dropped without a warning.
@@ -228,7 +233,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     if _transparent_colour(image) is not None:  # dropped (said below, where a pixel has it)
         said.append("transparency")
     tagged = bool(image.info.get("icc_profile"))  # a profile wins over a PNG gamma, an EXIF colour space
-    profile, ignored = _colour_profile(image, about)
+    profile, ignored, unused = _colour_profile(image, about)
     if profile is not None and mode in _GREY_MODES:  # its grey levels to sRGB's, in its own mode
         grey = _grey_to_srgb(image, profile, about)
         if grey is None:
@@ -247,6 +252,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
         converted, key = _untagged_to_srgb(image, about)
         if key:
             said.append(key)
+        if converted is not None and converted.mode != "RGB":  # 16-bit grey, in its own mode: on below
+            image, converted = converted, None
     if converted is not None:
         for key in said:
             converted.info.pop(key, None)
@@ -267,6 +274,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     if mode == "CMYK" and profile is not None:  # _to_srgb said why it could not be used
         lost = ("CMYK is converted to RGB without colour management (its CMYK colour profile "
                 "could not be used); it decodes as RGB")
+    elif unused:  # a CMYK image's RGB or grey profile: said on the same line
+        lost = f"{lost}; {unused}"
     if lost:
         conversion_warning(about + lost, ImageConversionWarning)
     if mode == "RGB":
@@ -350,33 +359,40 @@ def _without_info(image: Image.Image, keys: list[str]) -> Image.Image:
     return copy
 
 
-def _colour_profile(image: Image.Image, about: str) -> tuple[Any, bool]:
+def _colour_profile(image: Image.Image, about: str) -> tuple[Any, bool, str]:
     """The image's ICC profile (an ``ImageCms.ImageCmsProfile``) when colours must be converted
     from it: an RGB profile that is not sRGB (RGB modes), a grey one whose levels are not sRGB's
     (grey modes: :data:`_GREY_MODES`), a CMYK profile (CMYK); None otherwise. Whether a profile
     is sRGB is told by what it does, not its name (:func:`_profile_facts`). The flag is True when
     a profile is ignored, with a warning, as viewers ignore it: one that cannot be read, or one
-    of another colour space than the image's (an RGB profile on a grey image)."""
+    of another colour space than the image's (an RGB profile on a grey image). The text: what to
+    say of a CMYK image's profile of another kind (an RGB one), which the caller adds to its
+    line saying CMYK is not colour-managed ("" otherwise: anything else is said here)."""
     icc = image.info.get("icc_profile")
     mode = image.mode
     if not icc or not isinstance(icc, bytes) or mode not in (*_RGB_MODES, *_GREY_MODES, "CMYK"):
-        return None, False
+        return None, False, ""
     space, name, srgb, error = _profile_facts(icc)
     if error is not None:
         conversion_warning(f"{about}its colour profile cannot be read and is ignored ({error})",
                            ImageConversionWarning)
-        return None, True
-    if mode == "CMYK":
-        return (_open_profile(icc) if space == "CMYK" else None), False
-    wanted = "GRAY" if mode in _GREY_MODES else "RGB"
+        return None, True, ""
+    wanted = "CMYK" if mode == "CMYK" else "GRAY" if mode in _GREY_MODES else "RGB"
     if space != wanted:
-        kind = {"GRAY": "a grey", "RGB": "an RGB", "CMYK": "a CMYK"}.get(space, f"a {space}")
-        image_kind = "grey" if wanted == "GRAY" else "colour"
-        conversion_warning(f"{about}its colour profile '{one_line(name) or 'unnamed'}' is {kind} profile, "
-                           f"not one for a {image_kind} image: it is ignored, as viewers ignore it",
-                           ImageConversionWarning)
-        return None, True
-    return (None if srgb else _open_profile(icc)), False
+        kind = _SPACE_KINDS.get(space, f"a {space}")
+        image_kind = {"GRAY": "grey", "RGB": "colour"}.get(wanted, wanted)
+        unused = (f"its colour profile '{one_line(name) or 'unnamed'}' is {kind} profile, not one for a "
+                  f"{image_kind} image: it is ignored, as viewers ignore it")
+        if mode == "CMYK":
+            return None, True, unused
+        conversion_warning(about + unused, ImageConversionWarning)
+        return None, True, ""
+    return (None if srgb else _open_profile(icc)), False, ""
+
+
+#: How a warning calls a profile of an ICC colour space (the article as it is read aloud).
+_SPACE_KINDS = {"GRAY": "a grey", "RGB": "an RGB", "CMYK": "a CMYK", "XYZ": "an XYZ", "HSV": "an HSV",
+                "HLS": "an HLS", "CMY": "a CMY"}
 
 
 def _open_profile(icc: bytes) -> Any:
@@ -385,20 +401,48 @@ def _open_profile(icc: bytes) -> Any:
     return ImageCms.ImageCmsProfile(io.BytesIO(icc))
 
 
-@functools.lru_cache(maxsize=16)
+#: :func:`_profile_facts` of the last :data:`_FACTS_KEPT` profiles, by their bytes' SHA-256: the
+#: facts only, never the profile (keyed by its bytes, 16 profiles of 40 MB each were 640 MB held).
+_FACTS: collections.OrderedDict[bytes, tuple[str, str, bool, str | None]] = collections.OrderedDict()
+_FACTS_KEPT = 16
+_FACTS_LOCK = ForkSafeLock()
+
+
 def _profile_facts(icc: bytes) -> tuple[str, str, bool, str | None]:
     """An ICC profile's colour space (``RGB``, ``GRAY``, ``CMYK``), its description, whether it
     is sRGB in effect, and why it cannot be read (None: it can). sRGB in effect: an RGB profile
     that maps grey, red, green and blue ramps and a grid of colours to sRGB (relative
     colorimetric) within :data:`_SRGB_TOLERANCE` levels of themselves, or a grey one that maps
     a grey ramp so; its name does not count (Elle Stone's linear ``sRGB-elle-V2-g10`` is not
-    sRGB). Cached by the profile's bytes: a batch of photos with one profile checks it once."""
+    sRGB). Kept for the last :data:`_FACTS_KEPT` profiles by their SHA-256 (:data:`_FACTS`): a
+    batch of photos with one profile checks it once, and no profile's bytes are held."""
+    key = hashlib.sha256(icc).digest()
+    with _FACTS_LOCK:
+        facts = _FACTS.get(key)
+        if facts is not None:
+            _FACTS.move_to_end(key)
+            return facts
+    facts = _read_profile_facts(icc)
+    with _FACTS_LOCK:
+        _FACTS[key] = facts
+        _FACTS.move_to_end(key)
+        while len(_FACTS) > _FACTS_KEPT:
+            _FACTS.popitem(last=False)
+    return facts
+
+
+#: The longest profile description :func:`_profile_facts` keeps (a warning shows at most 80 characters).
+_NAME_KEPT = 1000
+
+
+def _read_profile_facts(icc: bytes) -> tuple[str, str, bool, str | None]:
+    """:func:`_profile_facts`, worked out (not kept)."""
     from PIL import ImageCms
 
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         space = profile.profile.xcolor_space.strip()
-        name = (profile.profile.profile_description or "").strip()
+        name = (profile.profile.profile_description or "").strip()[:_NAME_KEPT]
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
         return "", "", False, one_line(str(e), 200)
     if space not in ("RGB", "GRAY"):
@@ -478,27 +522,38 @@ def _untagged_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | Non
     """``image``, without an ICC profile, converted to 8-bit sRGB where it says in another way
     that its colours are not sRGB, as colour-managed viewers convert it: a camera JPEG's EXIF
     marking it Adobe RGB (ColorSpace uncalibrated, interoperability index ``R03``), or a PNG
-    gamma (gAMA) far from sRGB's 2.2 without an sRGB chunk; with one warning. None otherwise
-    (or, for a mode it does not convert, with a warning that the gamma is not applied); the
-    info key warned about (``gamma``, or None)."""
+    gamma (gAMA) far from sRGB's 2.2 without an sRGB chunk; with one warning (16-bit grey:
+    converted in its own mode, through its 8 significant bits). None otherwise (or, for a mode
+    it does not convert, with a warning that the gamma is not applied; a bilevel image, which no
+    gamma changes, silently); the info key warned about or dropped (``gamma``, or None)."""
     mode = image.mode
     gamma = image.info.get("gamma")
     if isinstance(gamma, (int, float)) and gamma > 0 and "srgb" not in image.info:
         exponent = 1.0 / float(gamma)
         if _SRGB_LIKE_GAMMAS[0] <= exponent <= _SRGB_LIKE_GAMMAS[1]:
             return None, None
+        if mode == "1":  # black and white: no gamma moves 0 or 255
+            return None, "gamma"
+        decode = (np.arange(256, dtype=np.float64) / 255.0) ** exponent
+        if mode in _WIDE_INT_MODES:  # through its 8 significant bits, in its own mode, as a grey profile
+            level = _primaries_to_srgb(_wide_int_to_l(image), _SRGB_XY, decode.astype(np.float32)).getchannel(1)
+            grey = Image.fromarray((np.asarray(level).astype(np.uint16) * 257).astype("<u2"))
+            grey.info = {k: v for k, v in image.info.items() if k != "gamma"}
+            conversion_warning(f"{about}its PNG gamma (gAMA, no colour profile) is not sRGB's: colours converted "
+                               f"from its 'PNG gamma {exponent:.2f}' profile to sRGB (it decodes as sRGB grey)",
+                               ColourProfileConvertedWarning)
+            return grey, "gamma"
         if mode not in _UNTAGGED_MODES:
             conversion_warning(f"{about}its PNG gamma {exponent:.2f} (gAMA) is not applied: its values "
                                "are coded as they are, as sRGB", ImageConversionWarning)
             return None, "gamma"
-        decode = (np.arange(256, dtype=np.float64) / 255.0) ** exponent
         rgb = _primaries_to_srgb(image, _SRGB_XY, decode.astype(np.float32))
         lost = _ALPHA_DROPPED if _has_alpha(image) and _alpha_matters(image) else ""
         conversion_warning(f"{about}its PNG gamma (gAMA, no colour profile) is not sRGB's: colours converted "
                            f"from its 'PNG gamma {exponent:.2f}' profile to sRGB (it decodes as sRGB{lost})",
                            ColourProfileConvertedWarning)
         return rgb, "gamma"
-    if mode in ("RGB", "RGBA") and _exif_adobe_rgb(image):
+    if mode in ("RGB", "RGBA") and _marked_adobe_rgb(image):
         decode = (np.arange(256, dtype=np.float64) / 255.0) ** _ADOBE_RGB_GAMMA
         rgb = _primaries_to_srgb(image, _ADOBE_RGB_XY, decode.astype(np.float32))
         lost = _ALPHA_DROPPED if _has_alpha(image) and _alpha_matters(image) else ""
@@ -509,9 +564,19 @@ def _untagged_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | Non
     return None, None
 
 
-def _exif_adobe_rgb(image: Image.Image) -> bool:
+def _marked_adobe_rgb(image: Image.Image) -> bool:
+    """:func:`exif_adobe_rgb` of ``image``, as :func:`taco.images.load_image` read it
+    (``info["exif_adobe_rgb"]``: what Pillow warns of the EXIF block then names the file), or
+    read now for an image opened otherwise."""
+    marked = image.info.get("exif_adobe_rgb")
+    return marked if isinstance(marked, bool) else exif_adobe_rgb(image)
+
+
+def exif_adobe_rgb(image: Image.Image) -> bool:
     """Whether ``image``'s EXIF marks it Adobe RGB, as cameras do (DCF): ColorSpace (0xA001)
-    uncalibrated (0xFFFF) and the interoperability index (0x0001) ``R03``."""
+    uncalibrated (0xFFFF) and the interoperability index (0x0001) ``R03``; False without EXIF
+    or with a broken EXIF block (viewers read it as sRGB). Pillow may warn while it reads the
+    block's sub-IFDs: :func:`taco.images.load_image` reads it within its Pillow-warnings block."""
     if "exif" not in image.info:
         return False
     try:

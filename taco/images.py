@@ -39,6 +39,7 @@ from .colour import (
     ImageConversionWarning,
     conversion_warning,
     decoded_mode,
+    exif_adobe_rgb,
     restore_mode,
     to_rgb,
 )
@@ -700,9 +701,12 @@ def load_image(
     grey PNG with alpha (Pillow: 8-bit ``RGBA``) as 8-bit ``LA``, a PGM of maxval over 255
     (Pillow: ``I``) as ``I;16``. A file of 16-bit samples read as 8-bit (colour PNG, TIFF, PPM;
     grey PNG with alpha) is marked ``image.info["source_bits"] = 16``, for :func:`to_rgb`'s
-    warning. A PNG's transparent colour (``info["transparency"]``, a tRNS key) is given in the
-    decoded pixels' scale (a 2- or 4-bit grey key scaled to 0..255, a 16-bit colour key to its
-    high bytes), as :func:`to_rgb` compares it with them.
+    warning. An RGB image's EXIF colour space (Adobe RGB or not: :func:`taco.colour.exif_adobe_rgb`)
+    is read here, where what Pillow warns of its EXIF block names the file, as
+    ``image.info["exif_adobe_rgb"]``, for :func:`to_rgb`. A PNG's transparent colour
+    (``info["transparency"]``, a tRNS key) is given in the decoded pixels' scale (a 2- or 4-bit
+    grey key scaled to 0..255, a 16-bit colour key to its high bytes), as :func:`to_rgb` compares
+    it with them.
 
     The file's format (Pillow's name: ``"PNG"``, ``"JPEG"``) and size in bytes are kept as
     ``image.info["source_format"]`` and ``image.info["source_bytes"]``, for a caller that reports
@@ -769,6 +773,8 @@ def load_image(
         image = _upright(image, path, stated) if orient else image
         if wide in ("RGB", "RGBA", "LA"):
             image.info["source_bits"] = 16  # for to_rgb's warning
+        if "exif" in image.info and image.mode in ("RGB", "RGBA"):  # within the block: Pillow warns of bad sub-IFDs
+            image.info["exif_adobe_rgb"] = exif_adobe_rgb(image)  # for to_rgb
         if key_scale != 1 and image.mode in ("L", "RGB") and "transparency" in image.info:
             image.info["transparency"] = _scaled_key(image.info["transparency"], key_scale)
         image.info["source_format"] = im.format  # a turned or first-frame copy's .format is None

@@ -4,9 +4,11 @@ than the image, a PNG gamma (gAMA), a camera JPEG's EXIF Adobe RGB mark."""
 
 from __future__ import annotations
 
+import gc
 import io
 import struct
 import time
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from taco.colour import ColourProfileConvertedWarning, ImageConversionWarning, to_rgb
-from taco.images import load_image
+from taco.images import ImageFileWarning, load_image
 from taco.samples import SAMPLES_DIR
 
 RAMP = np.arange(256, dtype=np.uint8).reshape(16, 16)
@@ -254,3 +256,122 @@ def test_a_camera_jpeg_marked_adobe_rgb_in_exif_is_converted(tmp_path: Path) -> 
 def test_a_camera_jpeg_marked_srgb_stays_silent(tmp_path: Path) -> None:
     image = load_image(_camera_jpeg(tmp_path / "_DSC0002.JPG", 1, "R98"))
     assert _silent_to_rgb(image) is image
+
+
+def test_a_broken_exif_sub_ifd_is_a_pillow_warning_naming_the_file(tmp_path: Path) -> None:
+    # ColorSpace uncalibrated, and an interoperability index whose count runs past the block:
+    # what Pillow says of it, read for to_rgb, names the file as its other warnings do
+    exif = Image.Exif()
+    camera = exif.get_ifd(0x8769)
+    camera[0xA001], camera[0xA005] = 0xFFFF, {0x0001: "R03"}
+    block = exif.tobytes()
+    index = b"\x00\x01\x00\x02\x00\x00\x00\x04R03\x00"  # tag 1, ASCII, 4 bytes: "R03\0"
+    assert block.count(index) == 1
+    path = tmp_path / "_DSC0003.JPG"
+    _colour_image().save(path, exif=block.replace(index, b"\x00\x01\x00\x02\x00\x00\xff\xffR03\x00"))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        image = load_image(path)
+        rgb, mode = to_rgb(image, source=str(path))
+    assert [(w.category, str(w.message)) for w in said] == [
+        (ImageFileWarning, f"{path}: Pillow: Tag data larger than file. Skipping tag 1")]
+    assert rgb is image and mode == "RGB" and image.info["exif_adobe_rgb"] is False
+
+
+# --------------------------------------------------------------------------- profiles kept
+
+
+def _padded(icc: bytes, fill: int, size: int) -> bytes:
+    """``icc`` with ``size`` bytes of ``fill`` after its tags (its header's length says so)."""
+    padded = icc + bytes([fill]) * size
+    return struct.pack(">I", len(padded)) + padded[4:]
+
+
+def test_profiles_checked_are_not_kept_only_their_facts() -> None:
+    # a batch of files each with its own large profile: what is kept of each is its facts, not
+    # its bytes (16 profiles of 40 MB were kept whole: out of memory under a 4 GiB limit)
+    base = _rgb_icc("Linear RGB", 1.0)
+    image = _colour_image()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for fill in range(20):
+            image.info["icc_profile"] = _padded(base, fill, 2 << 20)
+            with pytest.warns(ColourProfileConvertedWarning, match="'Linear RGB' profile"):
+                to_rgb(image)
+        del image.info["icc_profile"]
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 4 << 20, f"{kept / 2**20:.1f} MiB kept after 20 profiles of 2 MiB"
+
+
+def test_a_profile_checked_again_gives_the_same_result() -> None:
+    image = _colour_image()
+    image.info["icc_profile"] = _padded(_rgb_icc("Linear RGB (again)", 1.0), 7, 1000)
+    results = []
+    for _ in range(2):  # worked out, then remembered
+        with pytest.warns(ColourProfileConvertedWarning) as said:
+            rgb, mode = to_rgb(image, source="again.png")
+        results.append((np.asarray(rgb).tobytes(), mode, [str(w.message) for w in said]))
+    assert results[0] == results[1]
+    assert results[0][2] == ["again.png: colours converted from its 'Linear RGB (again)' profile to sRGB "
+                             "(it decodes as sRGB)"]
+    srgb = _colour_image()  # an sRGB one stays silent the second time too
+    srgb.info["icc_profile"] = _srgb_photo_icc()
+    assert _silent_to_rgb(srgb) is srgb and _silent_to_rgb(srgb) is srgb
+
+
+# --------------------------------------------------------------------------- CMYK, other kinds
+
+
+@pytest.mark.parametrize(("icc", "kind"), [("rgb", "an RGB"), ("grey", "a grey")])
+def test_a_cmyk_image_with_a_profile_of_another_kind_says_it_is_ignored(icc: str, kind: str) -> None:
+    image = Image.new("CMYK", (4, 4), (0, 128, 255, 30))
+    name = "Linear RGB" if icc == "rgb" else "Gray Gamma 1.8"
+    image.info["icc_profile"] = _rgb_icc(name, 1.0) if icc == "rgb" else _grey_icc(name, 1.8)
+    with pytest.warns(ImageConversionWarning) as said:
+        rgb, mode = to_rgb(image, source="print.jpg")
+    assert [str(w.message) for w in said] == [  # one line: what is done, and why the profile is not used
+        "print.jpg: CMYK is converted to RGB without colour management (it has no CMYK colour profile); "
+        f"it decodes as RGB; its colour profile '{name}' is {kind} profile, not one for a CMYK image: it "
+        "is ignored, as viewers ignore it"]
+    assert mode == "CMYK" and "icc_profile" not in rgb.info
+    assert np.array_equal(np.asarray(rgb), np.asarray(image.convert("RGB")))
+
+
+def test_an_xyz_profile_is_called_an_xyz_profile() -> None:
+    image = _colour_image()
+    image.info["icc_profile"] = _icc("PCS XYZ", b"XYZ ", [])
+    with pytest.warns(ImageConversionWarning, match="'PCS XYZ' is an XYZ profile, not one for a colour image"):
+        to_rgb(image)
+
+
+# --------------------------------------------------------------------------- PNG gamma, other modes
+
+
+def test_a_bilevel_png_gamma_is_dropped_silently() -> None:
+    image = Image.fromarray(RAMP > 127)  # mode 1: no gamma moves 0 or 255
+    image.info["gamma"] = 1.0
+    rgb = _silent_to_rgb(image)
+    assert "gamma" not in rgb.info and "gamma" in image.info
+    assert np.array_equal(np.asarray(rgb)[..., 0], np.where(RAMP > 127, 255, 0))
+
+
+def test_a_16_bit_grey_png_gamma_is_applied_in_its_mode() -> None:
+    wide = Image.fromarray((RAMP.astype(np.uint16) * 257).astype("<u2"))
+    wide.info["gamma"] = 1.0  # linear samples
+    with pytest.warns(ImageConversionWarning) as said:
+        rgb, mode = to_rgb(wide, source="depth.png")
+    assert [(w.category, str(w.message)) for w in said] == [
+        (ColourProfileConvertedWarning, "depth.png: its PNG gamma (gAMA, no colour profile) is not sRGB's: colours "
+                                        "converted from its 'PNG gamma 1.00' profile to sRGB (it decodes as sRGB grey)"),
+        (ImageConversionWarning, "depth.png: 16-bit grey samples are coded with 8-bit precision (decoded as 16-bit "
+                                 "grey, 8 significant bits)")]
+    assert mode == "I;16" and said[0].message.profile == "PNG gamma 1.00"  # type: ignore[union-attr]
+    linear = RAMP / 255.0
+    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    got = np.asarray(rgb)
+    assert np.abs(got[..., 0].astype(int) - np.rint(srgb * 255)).max() <= 1
+    assert np.array_equal(got[..., 0], got[..., 2])

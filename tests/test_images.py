@@ -449,7 +449,8 @@ def test_a_cmyk_profile_is_applied() -> None:
 
 def test_a_cmyk_jpeg_keeps_its_profile_through_load_image(tmp_path: Path) -> None:
     """Saved and read back as a CMYK JPEG (Adobe's inverted CMYK, which Pillow undoes): the
-    profile is found and used; a CMYK image with an RGB profile is converted naively."""
+    profile is found and used; a CMYK image with an RGB profile is converted naively, the
+    profile said to be ignored."""
     icc = _cmyk_profile("Test press CMYK")
     path = tmp_path / "print.jpg"
     Image.new("CMYK", (16, 16), (255, 0, 0, 0)).save(path, icc_profile=icc, quality=95)
@@ -457,8 +458,12 @@ def test_a_cmyk_jpeg_keeps_its_profile_through_load_image(tmp_path: Path) -> Non
     assert img.mode == "CMYK" and img.info["icc_profile"] == icc
     rgb, _ = _one_warning_to_rgb(img, "'Test press CMYK' profile to sRGB")
     assert abs(int(np.asarray(rgb)[8, 8, 1]) - 255) > 25  # not the naive cyan
-    rgb, _ = _one_warning_to_rgb(_tagged("CMYK", _adobe_rgb()), "without colour management "
-                                 "\\(it has no CMYK colour profile\\)")
+    cmyk = _tagged("CMYK", _adobe_rgb())  # the same line says its RGB profile is not used
+    with pytest.warns(ImageConversionWarning) as said:
+        to_rgb(cmyk)
+    texts = [str(w.message) for w in said if issubclass(w.category, ImageConversionWarning)]
+    assert len(texts) == 1 and "without colour management (it has no CMYK colour profile)" in texts[0]
+    assert texts[0].endswith("is an RGB profile, not one for a CMYK image: it is ignored, as viewers ignore it")
 
 
 def test_warnings_name_the_source_when_given() -> None:
