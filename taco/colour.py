@@ -378,6 +378,8 @@ def _colour_profile(image: Image.Image, about: str) -> tuple[Any, bool, str]:
                            ImageConversionWarning)
         return None, True, ""
     wanted = "CMYK" if mode == "CMYK" else "GRAY" if mode in _GREY_MODES else "RGB"
+    if wanted == "GRAY" and space == "RGB" and srgb:  # sRGB's own grey levels: nothing to say or do
+        return None, False, ""
     if space != wanted:
         kind = _SPACE_KINDS.get(space, f"a {space}")
         image_kind = {"GRAY": "grey", "RGB": "colour"}.get(wanted, wanted)
@@ -566,8 +568,8 @@ def _untagged_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | Non
 
 def _marked_adobe_rgb(image: Image.Image) -> bool:
     """:func:`exif_adobe_rgb` of ``image``, as :func:`taco.images.load_image` read it
-    (``info["exif_adobe_rgb"]``: what Pillow warns of the EXIF block then names the file), or
-    read now for an image opened otherwise."""
+    (``info["exif_adobe_rgb"]``, Pillow's warnings of a broken block dropped), or read now for an
+    image opened otherwise."""
     marked = image.info.get("exif_adobe_rgb")
     return marked if isinstance(marked, bool) else exif_adobe_rgb(image)
 
@@ -576,7 +578,8 @@ def exif_adobe_rgb(image: Image.Image) -> bool:
     """Whether ``image``'s EXIF marks it Adobe RGB, as cameras do (DCF): ColorSpace (0xA001)
     uncalibrated (0xFFFF) and the interoperability index (0x0001) ``R03``; False without EXIF
     or with a broken EXIF block (viewers read it as sRGB). Pillow may warn while it reads the
-    block's sub-IFDs: :func:`taco.images.load_image` reads it within its Pillow-warnings block."""
+    block's sub-IFDs (a tag cut short): :func:`taco.images.load_image` drops those warnings, since
+    such a block reads as sRGB and no tag taco keeps is lost."""
     if "exif" not in image.info:
         return False
     try:

@@ -702,8 +702,8 @@ def load_image(
     (Pillow: ``I``) as ``I;16``. A file of 16-bit samples read as 8-bit (colour PNG, TIFF, PPM;
     grey PNG with alpha) is marked ``image.info["source_bits"] = 16``, for :func:`to_rgb`'s
     warning. An RGB image's EXIF colour space (Adobe RGB or not: :func:`taco.colour.exif_adobe_rgb`)
-    is read here, where what Pillow warns of its EXIF block names the file, as
-    ``image.info["exif_adobe_rgb"]``, for :func:`to_rgb`. A PNG's transparent colour
+    is read here, as ``image.info["exif_adobe_rgb"]``, for :func:`to_rgb`; what Pillow warns of a
+    broken EXIF sub-IFD meanwhile is dropped (such a block reads as sRGB). A PNG's transparent colour
     (``info["transparency"]``, a tRNS key) is given in the decoded pixels' scale (a 2- or 4-bit
     grey key scaled to 0..255, a 16-bit colour key to its high bytes), as :func:`to_rgb` compares
     it with them.
@@ -773,8 +773,9 @@ def load_image(
         image = _upright(image, path, stated) if orient else image
         if wide in ("RGB", "RGBA", "LA"):
             image.info["source_bits"] = 16  # for to_rgb's warning
-        if "exif" in image.info and image.mode in ("RGB", "RGBA"):  # within the block: Pillow warns of bad sub-IFDs
-            image.info["exif_adobe_rgb"] = exif_adobe_rgb(image)  # for to_rgb
+        if "exif" in image.info and image.mode in ("RGB", "RGBA"):
+            with _PillowWarnings(None):  # a broken sub-IFD tag (a cut UserComment) reads as sRGB: no warning
+                image.info["exif_adobe_rgb"] = exif_adobe_rgb(image)  # for to_rgb
         if key_scale != 1 and image.mode in ("L", "RGB") and "transparency" in image.info:
             image.info["transparency"] = _scaled_key(image.info["transparency"], key_scale)
         image.info["source_format"] = im.format  # a turned or first-frame copy's .format is None

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from taco.colour import ColourProfileConvertedWarning, ImageConversionWarning, to_rgb
-from taco.images import ImageFileWarning, load_image
+from taco.images import load_image
 from taco.samples import SAMPLES_DIR
 
 RAMP = np.arange(256, dtype=np.uint8).reshape(16, 16)
@@ -258,9 +258,10 @@ def test_a_camera_jpeg_marked_srgb_stays_silent(tmp_path: Path) -> None:
     assert _silent_to_rgb(image) is image
 
 
-def test_a_broken_exif_sub_ifd_is_a_pillow_warning_naming_the_file(tmp_path: Path) -> None:
+def test_a_broken_exif_sub_ifd_reads_as_srgb_without_a_warning(tmp_path: Path) -> None:
     # ColorSpace uncalibrated, and an interoperability index whose count runs past the block:
-    # what Pillow says of it, read for to_rgb, names the file as its other warnings do
+    # such a block reads as sRGB, and what Pillow says of the cut tag while taco looks for the
+    # Adobe RGB mark is no news to a user (the file coded the same before taco looked)
     exif = Image.Exif()
     camera = exif.get_ifd(0x8769)
     camera[0xA001], camera[0xA005] = 0xFFFF, {0x0001: "R03"}
@@ -273,9 +274,24 @@ def test_a_broken_exif_sub_ifd_is_a_pillow_warning_naming_the_file(tmp_path: Pat
         warnings.simplefilter("always")
         image = load_image(path)
         rgb, mode = to_rgb(image, source=str(path))
-    assert [(w.category, str(w.message)) for w in said] == [
-        (ImageFileWarning, f"{path}: Pillow: Tag data larger than file. Skipping tag 1")]
+    assert [(w.category, str(w.message)) for w in said] == []
     assert rgb is image and mode == "RGB" and image.info["exif_adobe_rgb"] is False
+
+
+def test_a_grey_image_with_an_srgb_profile_is_left_alone_silently(tmp_path: Path) -> None:
+    # Pillow's convert("L") keeps an sRGB photo's profile, and its PNG save writes it: sRGB's
+    # grey levels are the image's own, so there is nothing to convert and nothing to say
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    path = tmp_path / "grey.png"
+    _colour_image().convert("L").save(path, icc_profile=srgb)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        image = load_image(path)
+        rgb, mode = to_rgb(image, source=str(path))
+    assert [str(w.message) for w in said] == []
+    assert mode == "L" and np.array_equal(np.asarray(rgb), np.asarray(image.convert("RGB")))
 
 
 # --------------------------------------------------------------------------- profiles kept
