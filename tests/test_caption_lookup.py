@@ -300,3 +300,15 @@ def test_taco_compress_names_the_captions_file_in_the_folder_given(tmp_path, mon
             "taco compress: error: captions.jsonl: no such captions file (small/captions.jsonl "
             "exists: give that path)")
     assert not (tmp_path / "o1").exists()
+
+
+def test_only_a_file_in_an_input_folder_is_named_for_a_missing_captions_file(tmp_path, monkeypatch):
+    """A folder of that name inside an input folder, or an input that is a file, is no captions
+    file to point to: the refusal ends as it does without one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "captions.jsonl").mkdir()
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    for folders in (["small"], ["photo.png"]):
+        with pytest.raises(CLIError, match="captions.jsonl: no such captions file$"):
+            CaptionSource(None, "captions.jsonl", folders=folders)

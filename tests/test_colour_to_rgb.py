@@ -56,3 +56,114 @@ def test_a_bilevel_image_with_a_transparent_colour_warns_it_is_dropped():
     im.info["transparency"] = 0
     _, said = _to_rgb(im, "bilevel.png")
     assert any("bilevel.png" in s and "dropped" in s for s in said)
+
+
+def _grey_icc_shifted(shift: int) -> bytes:
+    """A v2 grey ICC profile whose curve is sRGB's but for level 128, read as sRGB's level
+    128 + ``shift`` (LittleCMS smooths it: the ramp then moves by at most about half the shift)."""
+    import struct
+
+    def s15(x: float) -> bytes:
+        return struct.pack(">i", round(x * 65536))
+
+    def srgb(level: int) -> float:
+        v = level / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    values = [srgb(i) for i in range(256)]
+    values[128] = srgb(128 + shift)
+    name = b"almost sRGB grey\0"
+    tags = [(b"desc", b"desc" + b"\0" * 4 + struct.pack(">I", len(name)) + name + b"\0" * 78),
+            (b"cprt", b"text" + b"\0" * 4 + b"none\0"),
+            (b"wtpt", b"XYZ " + b"\0" * 4 + s15(0.9642) + s15(1.0) + s15(0.82491)),
+            (b"kTRC", b"curv" + b"\0" * 4 + struct.pack(">I", 256)
+             + b"".join(struct.pack(">H", round(v * 65535)) for v in values))]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, body in tags:
+        body += b"\0" * (-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    body = struct.pack(">I", len(tags)) + table + data
+    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntr" + b"GRAY"
+              + b"XYZ " + b"\0" * 12 + b"acsp" + b"APPL" + b"\0" * 20 + struct.pack(">I", 0)
+              + s15(0.9642) + s15(1.0) + s15(0.82491) + b"lcms" + b"\0" * 44)
+    return header + body
+
+
+def test_a_grey_profile_moving_levels_by_two_is_srgb_and_by_three_is_not():
+    """A profile is sRGB when it moves no level by more than 2 (2 included): a grey ramp moved by
+    at most 2 stays as it is, silently; one moved by 3 is converted, with a warning."""
+    ramp = Image.frombytes("L", (16, 16), bytes(range(256)))
+    within = ramp.copy()
+    within.info["icc_profile"] = _grey_icc_shifted(4)  # the ramp moves by 2 at most
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rgb, _ = to_rgb(within, "within.png")
+    assert [str(w.message) for w in caught] == []
+    assert rgb.getchannel(0).tobytes() == bytes(range(256))
+    beyond = ramp.copy()
+    beyond.info["icc_profile"] = _grey_icc_shifted(6)  # by 3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        to_rgb(beyond, "beyond.png")
+    assert len(caught) == 1 and "'almost sRGB grey' profile to sRGB" in str(caught[0].message)
+
+
+def test_png_gammas_at_the_ends_of_the_srgb_like_range_stay_silent():
+    """A PNG gamma whose exponent is 2.0 or 2.4 exactly (gAMA 50000, 41667) is read as sRGB's,
+    as viewers read it: no conversion, no warning; one just outside is converted."""
+    for gamma in (0.5, 1 / 2.4):
+        im = Image.new("RGB", (4, 4), (100, 150, 200))
+        im.info["gamma"] = gamma
+        pixel, said = _to_rgb(im, "edge.png")
+        assert (pixel, said) == ((100, 150, 200), []), gamma
+    im = Image.new("RGB", (4, 4), (100, 150, 200))
+    im.info["gamma"] = 0.51
+    pixel, said = _to_rgb(im, "outside.png")
+    assert len(said) == 1 and "PNG gamma 1.96" in said[0] and pixel != (100, 150, 200)
+
+
+def _camera_photo(tmp_path, colour_space: int, index: str) -> Image.Image:
+    """An RGB JPEG whose EXIF gives ColorSpace ``colour_space`` and interoperability index ``index``."""
+    exif = Image.Exif()
+    exif[0x010F] = "Camera"
+    camera = exif.get_ifd(0x8769)
+    camera[0xA001], camera[0xA005] = colour_space, {0x0001: index}
+    path = tmp_path / f"{colour_space}-{index}.jpg"
+    Image.new("RGB", (8, 8), (40, 200, 40)).save(path, exif=exif, quality=100)
+    image = Image.open(path)
+    image.load()
+    return image
+
+
+def test_an_exif_adobe_rgb_mark_needs_both_colour_space_uncalibrated_and_index_r03(tmp_path):
+    """Only ColorSpace uncalibrated (0xFFFF) with the interoperability index R03 marks Adobe RGB:
+    ColorSpace sRGB (1) or another value (2) with R03, or uncalibrated with R98, is read as sRGB,
+    silently."""
+    for colour_space, index in ((1, "R03"), (2, "R03"), (0xFFFF, "R98")):
+        pixel, said = _to_rgb(_camera_photo(tmp_path, colour_space, index), "photo.jpg")
+        assert said == [], (colour_space, index)
+        assert _near(pixel, (40, 200, 40), tol=3)
+    pixel, said = _to_rgb(_camera_photo(tmp_path, 0xFFFF, "R03"), "photo.jpg")
+    assert len(said) == 1 and "its EXIF marks it Adobe RGB" in said[0]
+
+
+def test_an_exif_adobe_rgb_mark_converts_an_image_with_alpha_too(tmp_path):
+    photo = _camera_photo(tmp_path, 0xFFFF, "R03")
+    with_alpha = photo.convert("RGBA")
+    with_alpha.info = dict(photo.info)
+    pixel, said = _to_rgb(with_alpha, "photo.png")
+    assert len(said) == 1 and "its EXIF marks it Adobe RGB" in said[0]
+    assert not _near(pixel, (40, 200, 40), tol=3)
+
+
+def test_an_icc_profile_wins_over_a_png_gamma():
+    """An image with an sRGB ICC profile and a gAMA of 1.0 is sRGB, as viewers read it: the
+    profile, not the gamma, says its colours (nothing converted, nothing said)."""
+    from PIL import ImageCms
+
+    im = Image.new("RGB", (4, 4), (100, 150, 200))
+    im.info["icc_profile"] = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    im.info["gamma"] = 1.0
+    pixel, said = _to_rgb(im, "tagged.png")
+    assert (pixel, said) == ((100, 150, 200), [])

@@ -299,3 +299,21 @@ def test_an_allocation_far_past_a_torch_files_size_is_no_memory_advice(tmp_path,
     else:  # within what a file of its size may hold: memory it is
         with pytest.raises(taco.OutOfMemoryError, match="out of memory loading"):
             load_torch_file(path)
+
+
+def test_a_torch_error_naming_bytes_that_is_no_allocation_failure_is_not_called_hostile(tmp_path, monkeypatch):
+    """Only a failed allocation is measured against the file's size: another error whose text
+    happens to say "allocate N bytes" is said as torch's error, not as a hostile file."""
+    from taco.text.weights import load_torch_file
+
+    path = tmp_path / "odd.pth.tar"
+    path.write_bytes(b"x" * 415)
+
+    def load(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError(f"PytorchStreamReader: refusing to allocate {256 * 2**30} bytes for record 'data/0'")
+
+    monkeypatch.setattr(torch, "load", load)
+    with pytest.raises(Exception) as refused:  # noqa: PT011 - torch's own error, said as such
+        load_torch_file(path)
+    assert "declares" not in str(refused.value) and "hostile" not in str(refused.value)
+    assert not isinstance(refused.value, taco.OutOfMemoryError)

@@ -127,3 +127,29 @@ def test_a_shard_stat_calls_empty_is_refused_unread(tmp_path, monkeypatch):
             read(tmp_path / "x.safetensors")
         assert str(e.value) == (f"{index}: shard {shard.name} cannot be read (0 bytes, too short "
                                 "for the 8 that give its header's length)")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="a character device to read")
+def test_file_head_reads_a_file_that_is_not_regular_up_to_the_size_asked(tmp_path):
+    """Only a regular file's size bounds the read (a device's stat says 0 bytes, and its bytes
+    are read); a regular file gives what it holds, no more."""
+    from taco.filekinds import file_head
+
+    assert file_head("/dev/zero", 16) == b"\0" * 16
+    short = tmp_path / "short.bin"
+    short.write_bytes(b"abc")
+    assert file_head(short, 16) == b"abc"
+    assert file_head(tmp_path / "short.bin", 2) == b"ab"
+
+
+def test_a_shard_one_byte_short_of_the_header_length_is_refused_from_its_size(tmp_path, monkeypatch):
+    """Seven bytes are still too few for the 8 that give the header's length: refused from its
+    size, unread, like an empty one."""
+    written = _sharded(tmp_path)
+    index, shard = written[0], written[1]
+    shard.write_bytes(b"\x08" * 7)
+    _reads_of(monkeypatch, shard)
+    with pytest.raises(shards.ShardedFileError) as e:
+        shards.load_sharded(tmp_path / "x.safetensors")
+    assert str(e.value) == (f"{index}: shard {shard.name} cannot be read (7 bytes, too short "
+                            "for the 8 that give its header's length)")

@@ -98,3 +98,28 @@ def test_minilm_tokenizer_json_is_read_within_the_bound(tmp_path, monkeypatch):
 
 def test_one_tokenizer_bound():
     assert clip.TOKENIZER_MAX_BYTES is minilm.TOKENIZER_MAX_BYTES is weights.TOKENIZER_MAX_BYTES
+
+
+def test_any_weight_file_in_a_minilm_folder_that_is_a_named_pipe_is_refused_unopened(tmp_path):
+    """Every weight file of the folder is looked at before any is opened, not only the names
+    the loaders know (a shard, another checkpoint beside them)."""
+    folder = tmp_path / "enc"
+    folder.mkdir()
+    for file in Path(minilm.minilm_path()).iterdir():
+        (folder / file.name).symlink_to(file)
+    os.mkfifo(folder / "extra.safetensors")
+    with pytest.raises(TextEncoderUnavailable) as refused:
+        minilm.MiniLMTextEncoder(folder)
+    assert str(refused.value) == f"MiniLM: {str(folder / 'extra.safetensors')!r}: {PIPE}"
+
+
+def test_a_tokenizer_json_over_16_mib_is_refused_unread(tmp_path):
+    """The bound is 16 MiB (CLIP's vocabulary, the largest, has 1.7 MB): a 17 MiB tokenizer.json
+    is refused from its size, with the bound in the message."""
+    file = tmp_path / "tokenizer.json"
+    with open(file, "wb") as f:
+        f.truncate(17 * 2**20)  # sparse: no disk
+    with pytest.raises(TextEncoderUnavailable) as refused:
+        minilm.WordPieceTokenizer(file)
+    assert str(refused.value) == (f"{str(file)!r}: not a readable tokenizer.json (17,825,792 bytes, over the "
+                                  "16,777,216 taco reads)")

@@ -72,3 +72,14 @@ def test_the_repro_is_refused_by_its_first_rule(tiny_folder, tmp_path):
         run_evaluation(EvalConfig(datasets=[str(tiny_folder)], classic=["jpeg"], limit=1,
                                   output=tmp_path / "out", qualities={"jpeg": [50]}, **IGNORED))
 
+
+
+def test_match_bpp_is_refused_for_want_of_a_model_only_where_classic_codecs_would_be_matched():
+    """--match-bpp with neither a model nor a classic codec has nothing it would ignore: no refusal
+    of its own (what is missing is said where nothing is found to run)."""
+    from taco.evaluation.defaults import config_problem
+
+    settings = dict(models=[], labels=[], match_bpp=True, plot=True, anchor=None)
+    assert config_problem(classic=[], **settings) is None
+    assert config_problem(classic=["jpeg"], **settings).startswith("--match-bpp codes the classic codecs")
+    assert config_problem(classic=["jpeg"], **{**settings, "models": ["taco-tiny"]}) is None

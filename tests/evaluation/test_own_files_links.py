@@ -374,3 +374,28 @@ def test_the_names_taken_as_a_runs_own_are_exactly_those_it_writes(taco_main, ti
     assert not any(stem.startswith("elic-tiny") and ".caption-" in stem for stem in written)
     compared = modes[0] == "--compare-caption-modes"  # mode true run too: each model matched in it
     assert sum(stem.startswith("jpeg.matched-") for stem in written) == (2 if compared else 1)
+
+
+def test_a_codec_is_matched_to_the_mode_true_run_when_true_is_not_the_first_mode(taco_main, tiny_folder, tmp_path,
+                                                                                monkeypatch):
+    """--compare-caption-modes empty,true: the matched codec follows the run in mode true though
+    it comes second, and the names taken as the run's own are still exactly those written."""
+    import taco.evaluation.evaluate as evaluate
+
+    listed: list[list[str]] = []
+    real = evaluate.refuse_linked_outputs
+
+    def recorded(out_dir: Path, stems=()) -> None:  # noqa: ANN001
+        listed.append(list(stems))
+        real(out_dir, stems)
+
+    monkeypatch.setattr(evaluate, "refuse_linked_outputs", recorded)
+    out = tmp_path / "ev"
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--classic", "jpeg", "--qualities", "jpeg=30",
+                      "--match-bpp", "--limit", "2", "--fid", "off", "--cmmd-clip", "off", "--bootstrap", "0",
+                      "--no-plot", "--quiet", "-o", str(out), "--compare-caption-modes", "empty,true"]) == 0
+    written = sorted(p.name.removesuffix(".json") for p in (out / "photos").glob("*.json")
+                     if not p.name.endswith(".caption-modes.json"))
+    assert sorted(listed[-1]) == written
+    matched = [stem for stem in written if stem.startswith("jpeg.matched-")]
+    assert len(matched) == 1 and ".caption-" not in matched[0]

@@ -69,3 +69,16 @@ def test_a_cache_folder_whose_name_is_not_utf8(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "h\\udcff" in done.stdout and "[[49406, 320, 3801, 49407]]" in done.stdout
+
+
+def test_merges_starting_with_a_hash_are_merges_and_only_the_version_line_is_skipped(tmp_path):
+    """CLIP's merges.txt holds merges that start with '#' ('# #</w>', '# :</w>'): only the
+    '#version' line is a header; the others merge as tokenizers' own reader merges them."""
+    from tokenizers.models import BPE
+
+    plain = _copy(tmp_path / "clip-bpe")
+    vocab, merges = BPE.read_file(str(plain / "vocab.json"), str(plain / "merges.txt"))
+    assert [m for m in merges if m[0] == "#"]  # such merges are there
+    reference = ClipTokenizer(vocab, merges, {"bos": BOS, "eos": EOS, "unk": EOS, "pad": EOS})
+    hashes = ["tags # # and #: or #... and #… too", "##", "# : #"]
+    assert clip_tokenizer(plain)(hashes) == reference(hashes)

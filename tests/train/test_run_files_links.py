@@ -199,3 +199,22 @@ def test_each_of_a_runs_own_files_that_is_no_regular_file_is_refused(tmp_path: P
         with pytest.raises(RunFilesNotWritable, match=rf"^{run / path.name} is not a regular file \({words}\): "):
             check_run_files(run, appends=appends)
     assert saved_progress(path) is None  # not opened (a pipe would block the read)
+
+
+def test_saved_progress_reads_a_training_state_reached_through_a_symbolic_link(tmp_path: Path):
+    """Only what is neither a regular file nor a symbolic link is left unread: a state that is a
+    link to a regular file is read (check_run_files refuses the link itself, in its own words)."""
+    import json
+    import struct
+
+    from taco.shards import TRAIN_STATE_KEY
+
+    header = json.dumps({"__metadata__": {TRAIN_STATE_KEY: json.dumps({"progress": {"step": 7, "epoch": 1}})}})
+    data = header.encode() + b" " * (-len(header) % 8)
+    real = tmp_path / "saved.safetensors"
+    real.write_bytes(struct.pack("<Q", len(data)) + data)
+    (tmp_path / "run").mkdir()
+    state = tmp_path / "run" / "train_state.safetensors"
+    state.symlink_to(real)
+    assert saved_progress(real) == {"step": 7, "epoch": 1}
+    assert saved_progress(state) == {"step": 7, "epoch": 1}
