@@ -1,4 +1,4 @@
-"""``taco compress``, ``decompress`` and ``demo`` let torch's OpenMP threads sleep between
+"""``taco compress``, ``decompress``, ``demo`` and ``evaluate`` let torch's OpenMP threads sleep between
 operations (a one-shot decode on a shared 2-core machine spent most of its time in spinning
 threads; docs/performance.md).
 
@@ -71,6 +71,18 @@ def test_compress_threads_sleep_between_operations(tmp_path: Path, elic_checkpoi
     load_image(CHELSEA).crop((0, 0, 64, 64)).save(photo)
     argv = ["compress", str(photo), "-m", str(elic_checkpoint), "-o", str(out), "--quiet"]
     assert spin_count(tmp_path, argv, out) == 0
+
+
+def test_evaluate_threads_sleep_between_operations(tmp_path: Path) -> None:
+    from taco.images import load_image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    load_image(CHELSEA).crop((0, 0, 64, 64)).save(photos / "cat.png")
+    out = tmp_path / "ev"
+    argv = ["evaluate", str(photos), "--classic", "jpeg", "--qualities", "jpeg=50", "--caption-mode",
+            "empty", "--no-plot", "--fid", "off", "--cmmd-clip", "off", "-o", str(out), "--quiet"]
+    assert spin_count(tmp_path, argv, out / "photos" / "jpeg.csv") == 0
 
 
 def test_decompress_keeps_the_users_wait_policy(tmp_path: Path, coded: Path,

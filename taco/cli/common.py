@@ -475,10 +475,11 @@ def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ..
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
-#: The commands that code a few images in a process of their own, so that torch's OpenMP
-#: threads sleep between operations there (:func:`sleeping_openmp_threads`). Training and
-#: evaluation keep OpenMP's default: their operations are large and back to back.
-SLEEPING_OPENMP_COMMANDS = ("compress", "decompress", "demo")
+#: The commands that code and measure images in a process of their own, so that torch's OpenMP
+#: threads sleep between operations there (:func:`sleeping_openmp_threads`): coding and the
+#: metrics (MS-SSIM's five filtered scales, LPIPS's AlexNet layers on one image) are many small
+#: operations. Training keeps OpenMP's default: its operations are large and back to back.
+SLEEPING_OPENMP_COMMANDS = ("compress", "decompress", "demo", "evaluate")
 
 
 @contextmanager
