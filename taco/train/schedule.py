@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -198,6 +199,12 @@ class StopSignals:
     def __exit__(self, *exc: object) -> None:
         self.restore()
 
+    def take(self, signum: int) -> None:
+        """Take ``signum``, noted before this was entered (:func:`noting_stop_signals`), as the
+        first request: the run stops before its first step."""
+        if self.signum is None:
+            self.signum, self.first_at = signum, time.monotonic()
+
     def restore(self) -> None:
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
@@ -226,6 +233,36 @@ class StopSignals:
         else:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+
+
+@contextlib.contextmanager
+def noting_stop_signals(seen: list[int]) -> Iterator[None]:
+    """While a run sets up (before :class:`StopSignals`): each stop signal that comes is noted in
+    ``seen``, then its handler runs as before (Ctrl-C's KeyboardInterrupt ends the set-up at
+    once). Third-party code can swallow that KeyboardInterrupt: torch's first optimiser imports
+    triton, whose C extension turns an exception in its initialisation into an ImportError that
+    torch takes as "no triton", and ``taco train`` then trained to its end as if no Ctrl-C had
+    come. Noted here, the signal stops the run before its first step (:meth:`StopSignals.take`).
+    Main thread only, over handlers that are Python functions (a default action or an ignored
+    signal is left as it is)."""
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in STOP_SIGNALS:
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                previous[signum] = signal.signal(signum, _noting(seen, handler))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _noting(seen: list[int], handler: Any) -> Any:
+    def note(signum: int, frame: FrameType | None) -> Any:
+        seen.append(signum)
+        return handler(signum, frame)
+    return note
 
 
 #: When a DataLoader worker got its first SIGTERM and SIGHUP (time.monotonic), by signal.

@@ -125,6 +125,7 @@ from .schedule import (
     StopSignals,
     TimeBudget,
     lr_at,
+    noting_stop_signals,
     spent_at_shared_check,
     worker_signals,
 )
@@ -315,9 +316,12 @@ class Trainer:
             lambda: hold_folder(self.out_dir, "taco train") if self.env.is_main else None,
             self.env, self.device, f"take {self.out_dir} for the run",
         )  # fmt: skip
+        #: the stop signals that came during the set-up (a Ctrl-C whose KeyboardInterrupt
+        #: third-party code swallowed still stops the run, before its first step)
+        self._set_up_signals: list[int] = []
         try:
-            with grad_enabled():  # the model, loss and optimisers: whatever the caller's mode
-                self._set_up(cfg, resume)
+            with grad_enabled(), noting_stop_signals(self._set_up_signals):
+                self._set_up(cfg, resume)  # the model, loss, optimisers: whatever the grad mode
         except BaseException:
             self.close()
             raise
@@ -558,6 +562,8 @@ class Trainer:
         budget = self.budget
         self._start_step = p.step
         with StopSignals(announce=self.env.is_main) as stop:
+            if self._set_up_signals:
+                stop.take(self._set_up_signals[0])
             self._refuse_first_step(stop)
             stopped: str = "done"
             signum: int | None = None

@@ -102,6 +102,35 @@ def test_a_signal_repeated_at_once_is_the_same_request(monkeypatch):
         assert calls == [signal.SIGTERM]
 
 
+def test_a_ctrl_c_swallowed_during_the_set_up_stops_the_run_before_its_first_step(
+        tmp_path, tiny, monkeypatch, capsys):
+    """Ctrl-C while torch's first optimiser imported triton: triton's C extension turned the
+    KeyboardInterrupt into an ImportError that torch took as "no triton", and ``taco train``
+    trained to its end without a word of it. The signal noted during the set-up stops the run
+    before its first step, with nothing written."""
+    real_adam = torch.optim.Adam
+
+    def adam_swallowing_ctrl_c(*args, **kwargs):
+        try:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C, here
+        except KeyboardInterrupt:
+            pass  # as triton's import and torch's has_triton_package do
+        return real_adam(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", adam_swallowing_ctrl_c)
+    out = tmp_path / "run"
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever the runner set
+    try:
+        status = main(["train", "--set", *tiny(out, max_steps=2)])
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    finally:
+        signal.signal(signal.SIGINT, before)
+    err = capsys.readouterr().err
+    assert status == 128 + signal.SIGINT, err
+    assert "taco train: interrupted before its first step" in err, err
+    assert not (out / "log.jsonl").exists() and not (out / "checkpoint.safetensors").exists()
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP")
 def test_handlers_come_back_and_an_ignored_signal_stays_ignored():
     before = {s: signal.getsignal(s) for s in schedule.STOP_SIGNALS}
