@@ -461,12 +461,9 @@ def _read_profile_facts(icc: bytes) -> tuple[str, str, bool, str | None]:
         expected = np.ascontiguousarray(np.concatenate(rows, axis=1).T[None])
         probe = Image.fromarray(expected)
     try:
-        out = ImageCms.profileToProfile(probe, profile, ImageCms.createProfile("sRGB"),
-                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-                                        outputMode="RGB")
+        out = _through_to_srgb(probe, profile)
     except ImageCms.PyCMSError:  # _to_srgb or _grey_to_srgb says so, when it is used
         return space, name, False, None
-    assert out is not None
     srgb = int(np.abs(np.asarray(out, dtype=np.int16) - expected).max()) <= _SRGB_TOLERANCE
     return space, name, srgb, None
 
@@ -483,20 +480,13 @@ def _grey_to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image |
     ``profile`` to sRGB's (relative colorimetric, as viewers show it), in its own mode (16-bit
     samples through their 8 significant bits, which is what is coded), without the profile in
     its info, with one warning naming it; None, with a warning, when LittleCMS cannot use it."""
-    from PIL import ImageCms
 
     name = one_line(profile.profile.profile_description or "") or "unnamed"
     mode = image.mode
     grey = _wide_int_to_l(image) if mode in _WIDE_INT_MODES else image.getchannel(0)
-    try:
-        out = ImageCms.profileToProfile(grey, profile, ImageCms.createProfile("sRGB"),
-                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-                                        outputMode="RGB")
-    except ImageCms.PyCMSError as e:
-        conversion_warning(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
-                           ImageConversionWarning)
+    out = _used_to_srgb(grey, profile, name, about)
+    if out is None:
         return None
-    assert out is not None
     level = out.getchannel(1)  # a neutral grey: R, G and B alike (G, the closest to luminance)
     if mode in _WIDE_INT_MODES:
         result = Image.fromarray((np.asarray(level).astype(np.uint16) * 257).astype("<u2"))
@@ -594,12 +584,35 @@ def exif_adobe_rgb(image: Image.Image) -> bool:
     return isinstance(index, str) and index.strip("\x00 ") == "R03"
 
 
+def _through_to_srgb(image: Image.Image, profile: Any) -> Image.Image:
+    """``image`` through its ICC ``profile`` to 8-bit sRGB, relative colorimetric (what viewers
+    show); PyCMSError when LittleCMS cannot build the transform."""
+    from PIL import ImageCms
+
+    out = ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"),
+                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="RGB")
+    assert out is not None
+    return out
+
+
+def _used_to_srgb(image: Image.Image, profile: Any, name: str, about: str) -> Image.Image | None:
+    """:func:`_through_to_srgb`, or None with a warning that the profile ``name`` cannot be used
+    and is ignored (as a viewer ignores it)."""
+    from PIL import ImageCms
+
+    try:
+        return _through_to_srgb(image, profile)
+    except ImageCms.PyCMSError as e:
+        conversion_warning(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
+                           ImageConversionWarning)
+        return None
+
+
 def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None:
     """``image`` (an RGB, RGB-with-alpha, palette or CMYK mode) -> 8-bit sRGB through its ICC
     ``profile``, relative colorimetric (what viewers show), with one warning naming it; None,
     with a warning, when LittleCMS cannot build a transform from the profile (it is then
     ignored, as a viewer ignores it)."""
-    from PIL import ImageCms
 
     name = one_line(profile.profile.profile_description or "") or "unnamed"
     mode = image.mode
@@ -610,15 +623,9 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
         rgb = image.convert("RGBA").convert("RGB")
     else:
         rgb = image.convert("RGB")
-    try:
-        out = ImageCms.profileToProfile(rgb, profile, ImageCms.createProfile("sRGB"),
-                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-                                        outputMode="RGB")
-    except ImageCms.PyCMSError as e:
-        conversion_warning(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
-                           ImageConversionWarning)
+    out = _used_to_srgb(rgb, profile, name, about)
+    if out is None:
         return None
-    assert out is not None
     lost = _ALPHA_DROPPED if alpha and _alpha_matters(image) else ""
     conversion_warning(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
                        f"sRGB{lost})", ColourProfileConvertedWarning)

@@ -178,6 +178,30 @@ def test_a_grey_image_with_an_srgb_like_grey_profile_stays_silent() -> None:
     assert np.array_equal(np.asarray(rgb)[..., 0], RAMP)
 
 
+def _grey_icc_shifted(shift: int) -> bytes:
+    """A grey profile with sRGB's curve but for level 128, read as sRGB's level 128 + ``shift``
+    (LittleCMS smooths it: the ramp then moves by at most about half the shift)."""
+    v = np.arange(256) / 255.0
+    v[128] = (128 + shift) / 255.0
+    linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    curve = b"curv" + b"\0" * 4 + struct.pack(">I", 256) + np.rint(linear * 65535).astype(">u2").tobytes()
+    return _icc("almost sRGB grey", b"GRAY", [(b"kTRC", curve)])
+
+
+def test_a_grey_profile_moving_levels_by_two_is_srgb_and_by_three_is_not() -> None:
+    # a profile is sRGB when it moves no level by more than 2 (2 included): a grey ramp moved by
+    # at most 2 stays as it is, silently; one moved by 3 is converted, with a warning
+    within = Image.fromarray(RAMP)
+    within.info["icc_profile"] = _grey_icc_shifted(4)  # the ramp moves by 2 at most
+    rgb = _silent_to_rgb(within)
+    assert np.array_equal(np.asarray(rgb)[..., 0], RAMP)
+    beyond = Image.fromarray(RAMP)
+    beyond.info["icc_profile"] = _grey_icc_shifted(6)  # by 3
+    with pytest.warns(ColourProfileConvertedWarning, match="'almost sRGB grey' profile to sRGB") as said:
+        to_rgb(beyond, "beyond.png")
+    assert len(said) == 1
+
+
 def _srgb_grey_icc() -> bytes:
     """A grey profile with sRGB's curve, sampled (a 1024-entry curv tag)."""
     v = np.linspace(0.0, 1.0, 1024)

@@ -58,57 +58,6 @@ def test_a_bilevel_image_with_a_transparent_colour_warns_it_is_dropped():
     assert any("bilevel.png" in s and "dropped" in s for s in said)
 
 
-def _grey_icc_shifted(shift: int) -> bytes:
-    """A v2 grey ICC profile whose curve is sRGB's but for level 128, read as sRGB's level
-    128 + ``shift`` (LittleCMS smooths it: the ramp then moves by at most about half the shift)."""
-    import struct
-
-    def s15(x: float) -> bytes:
-        return struct.pack(">i", round(x * 65536))
-
-    def srgb(level: int) -> float:
-        v = level / 255
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-
-    values = [srgb(i) for i in range(256)]
-    values[128] = srgb(128 + shift)
-    name = b"almost sRGB grey\0"
-    tags = [(b"desc", b"desc" + b"\0" * 4 + struct.pack(">I", len(name)) + name + b"\0" * 78),
-            (b"cprt", b"text" + b"\0" * 4 + b"none\0"),
-            (b"wtpt", b"XYZ " + b"\0" * 4 + s15(0.9642) + s15(1.0) + s15(0.82491)),
-            (b"kTRC", b"curv" + b"\0" * 4 + struct.pack(">I", 256)
-             + b"".join(struct.pack(">H", round(v * 65535)) for v in values))]
-    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
-    for sig, body in tags:
-        body += b"\0" * (-len(body) % 4)
-        table += sig + struct.pack(">II", offset + len(data), len(body))
-        data += body
-    body = struct.pack(">I", len(tags)) + table + data
-    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntr" + b"GRAY"
-              + b"XYZ " + b"\0" * 12 + b"acsp" + b"APPL" + b"\0" * 20 + struct.pack(">I", 0)
-              + s15(0.9642) + s15(1.0) + s15(0.82491) + b"lcms" + b"\0" * 44)
-    return header + body
-
-
-def test_a_grey_profile_moving_levels_by_two_is_srgb_and_by_three_is_not():
-    """A profile is sRGB when it moves no level by more than 2 (2 included): a grey ramp moved by
-    at most 2 stays as it is, silently; one moved by 3 is converted, with a warning."""
-    ramp = Image.frombytes("L", (16, 16), bytes(range(256)))
-    within = ramp.copy()
-    within.info["icc_profile"] = _grey_icc_shifted(4)  # the ramp moves by 2 at most
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        rgb, _ = to_rgb(within, "within.png")
-    assert [str(w.message) for w in caught] == []
-    assert rgb.getchannel(0).tobytes() == bytes(range(256))
-    beyond = ramp.copy()
-    beyond.info["icc_profile"] = _grey_icc_shifted(6)  # by 3
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        to_rgb(beyond, "beyond.png")
-    assert len(caught) == 1 and "'almost sRGB grey' profile to sRGB" in str(caught[0].message)
-
-
 def test_png_gammas_at_the_ends_of_the_srgb_like_range_stay_silent():
     """A PNG gamma whose exponent is 2.0 or 2.4 exactly (gAMA 50000, 41667) is read as sRGB's,
     as viewers read it: no conversion, no warning; one just outside is converted."""
