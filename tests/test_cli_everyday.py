@@ -32,8 +32,8 @@ def test_caption_and_captions_file_are_one_or_the_other(tmp_path, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: taco compress ")
-    assert err.splitlines()[-1] == ("taco compress: error: argument --captions: not allowed with "
-                                    "argument --caption")
+    assert err.splitlines()[-1] == ("taco compress: error: argument --captions/--captions-file: not "
+                                    "allowed with argument --caption")
     assert not (tmp_path / "a.taco").exists()
 
 

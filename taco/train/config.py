@@ -1231,11 +1231,20 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     (without a preset, a text-free model is trained with preset elic: :func:`preset_from_model`),
     as ``taco train CONFIG --set ...`` builds it: with an ``init_from``, the model and λ the
     file and overrides do not give are the checkpoint's, and ``warmup_steps`` where none is given
-    :data:`INIT_WARMUP_STEPS` (:func:`warm_start_values`). An error about a key the file gave
-    starts with the file's path (:func:`file_named`)."""
+    :data:`INIT_WARMUP_STEPS` (:func:`warm_start_values`). An ``init_from`` that cannot be read
+    now (a later stage of a recipe, whose checkpoint an earlier stage makes: configs/taco-coco.yaml)
+    leaves the config as written: training looks it up when it starts, and refuses it then. An
+    error about a key the file gave starts with the file's path (:func:`file_named`)."""
+    from ..models.config import CheckpointError
+
     values = read_config_file(path) if path is not None else {}
     try:
-        return config_from_dict(warm_start_values(apply_overrides(values, overrides or []))[0])
+        merged = apply_overrides(values, overrides or [])
+        try:
+            merged = warm_start_values(merged)[0]
+        except CheckpointError:  # not there yet (or no checkpoint): the run start says so
+            pass
+        return config_from_dict(merged)
     except ConfigError as e:
         if path is None:
             raise
