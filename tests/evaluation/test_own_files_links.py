@@ -343,15 +343,10 @@ def test_a_stem_with_capitals_is_compared_as_a_case_blind_file_system_may(tmp_pa
     assert not (tmp_path / "made-by-taco").exists()
 
 
-@pytest.mark.parametrize("modes", [["--compare-caption-modes", "empty,shuffled"], ["--caption-mode", "empty"]])
-def test_the_names_taken_as_a_runs_own_are_exactly_those_it_writes(taco_main, tiny_folder, tmp_path, monkeypatch,
-                                                                    modes):
-    """The stems refuse_linked_outputs takes as this run's own, for a model with text (taco-tiny,
-    each caption mode), one without (elic-tiny: caption mode true only, none when not asked) and
-    a classic codec matched to them (--match-bpp: each model's run in mode true, else its first
-    mode, and nothing for the other modes), are those of the results the run writes, no more
-    (a user's link of a name never written, jpeg.matched-TAG.caption-empty.json, was refused)
-    and no fewer."""
+def _stems_taken_and_written(taco_main, folder: Path, out: Path, monkeypatch, args: list[str]) -> tuple[list[str], list[str]]:  # noqa: ANN001
+    """``taco evaluate FOLDER ARGS -o OUT``: the stems its last refuse_linked_outputs call took as
+    the run's own (with the models'), and those of the results it wrote (caption-mode tables,
+    matched by pattern, left out), both sorted."""
     import taco.evaluation.evaluate as evaluate
 
     listed: list[list[str]] = []
@@ -362,14 +357,26 @@ def test_the_names_taken_as_a_runs_own_are_exactly_those_it_writes(taco_main, ti
         real(out_dir, stems)
 
     monkeypatch.setattr(evaluate, "refuse_linked_outputs", recorded)
-    out = tmp_path / "ev"
-    args = ["evaluate", str(tiny_folder), "-m", "taco-tiny", "-m", "elic-tiny", "--classic", "jpeg",
-            "--qualities", "jpeg=30", "--match-bpp", "--limit", "2", "--fid", "off", "--cmmd-clip", "off",
-            "--bootstrap", "0", "--no-plot", "--quiet", "-o", str(out), *modes]
-    assert taco_main(args) == 0
-    written = sorted(p.name.removesuffix(".json") for p in (out / "photos").glob("*.json")
-                     if not p.name.endswith(".caption-modes.json"))  # matched by pattern, not stem
-    assert sorted(listed[-1]) == written  # the last call: with the models' stems
+    assert taco_main(["evaluate", str(folder), *args, "--classic", "jpeg", "--qualities", "jpeg=30", "--match-bpp",
+                      "--limit", "2", "--fid", "off", "--cmmd-clip", "off", "--bootstrap", "0", "--no-plot",
+                      "--quiet", "-o", str(out)]) == 0
+    written = sorted(p.name.removesuffix(".json") for p in (out / folder.name).glob("*.json")
+                     if not p.name.endswith(".caption-modes.json"))
+    return sorted(listed[-1]), written
+
+
+@pytest.mark.parametrize("modes", [["--compare-caption-modes", "empty,shuffled"], ["--caption-mode", "empty"]])
+def test_the_names_taken_as_a_runs_own_are_exactly_those_it_writes(taco_main, tiny_folder, tmp_path, monkeypatch,
+                                                                    modes):
+    """The stems refuse_linked_outputs takes as this run's own, for a model with text (taco-tiny,
+    each caption mode), one without (elic-tiny: caption mode true only, none when not asked) and
+    a classic codec matched to them (--match-bpp: each model's run in mode true, else its first
+    mode, and nothing for the other modes), are those of the results the run writes, no more
+    (a user's link of a name never written, jpeg.matched-TAG.caption-empty.json, was refused)
+    and no fewer."""
+    taken, written = _stems_taken_and_written(taco_main, tiny_folder, tmp_path / "ev", monkeypatch,
+                                              ["-m", "taco-tiny", "-m", "elic-tiny", *modes])
+    assert taken == written
     assert any(".caption-empty" in stem for stem in written)
     assert not any(stem.startswith("elic-tiny") and ".caption-" in stem for stem in written)
     compared = modes[0] == "--compare-caption-modes"  # mode true run too: each model matched in it
@@ -380,22 +387,8 @@ def test_a_codec_is_matched_to_the_mode_true_run_when_true_is_not_the_first_mode
                                                                                 monkeypatch):
     """--compare-caption-modes empty,true: the matched codec follows the run in mode true though
     it comes second, and the names taken as the run's own are still exactly those written."""
-    import taco.evaluation.evaluate as evaluate
-
-    listed: list[list[str]] = []
-    real = evaluate.refuse_linked_outputs
-
-    def recorded(out_dir: Path, stems=()) -> None:  # noqa: ANN001
-        listed.append(list(stems))
-        real(out_dir, stems)
-
-    monkeypatch.setattr(evaluate, "refuse_linked_outputs", recorded)
-    out = tmp_path / "ev"
-    assert taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--classic", "jpeg", "--qualities", "jpeg=30",
-                      "--match-bpp", "--limit", "2", "--fid", "off", "--cmmd-clip", "off", "--bootstrap", "0",
-                      "--no-plot", "--quiet", "-o", str(out), "--compare-caption-modes", "empty,true"]) == 0
-    written = sorted(p.name.removesuffix(".json") for p in (out / "photos").glob("*.json")
-                     if not p.name.endswith(".caption-modes.json"))
-    assert sorted(listed[-1]) == written
+    taken, written = _stems_taken_and_written(taco_main, tiny_folder, tmp_path / "ev", monkeypatch,
+                                              ["-m", "taco-tiny", "--compare-caption-modes", "empty,true"])
+    assert taken == written
     matched = [stem for stem in written if stem.startswith("jpeg.matched-")]
     assert len(matched) == 1 and ".caption-" not in matched[0]
