@@ -209,6 +209,20 @@ def sample_image():
     return Image.open(SAMPLES / "skimage-chelsea.png").convert("RGB")
 
 
+@pytest.fixture
+def clip_checkpoint_and_photo(tmp_path, sample_image) -> tuple[Path, Path]:
+    """A taco-tiny checkpoint whose text encoder is CLIP (no CLIP weights exist here, so coding
+    with it fails where CLIP is needed) and a 64x64 photo to give it: (checkpoint, photo)."""
+    import taco
+    from taco.models import save_checkpoint
+
+    model = taco.create_model("taco-tiny", text_encoder={"name": "clip"})
+    path = save_checkpoint(model, tmp_path / "clip.safetensors")
+    image = tmp_path / "cat.png"
+    sample_image.crop((0, 0, 64, 64)).save(image)
+    return path, image
+
+
 class OneCallCodec(torch.nn.Module):
     """A minimal latent codec of a new backbone (docs/models.md, "Adding a backbone"): it codes
     itself (``one_stream``) in one call, here by handing the work to a reference codec."""

@@ -196,12 +196,9 @@ def test_a_pickle_that_weights_only_refuses_is_refused(tmp_path):
     assert not (tmp_path / "x.safetensors").exists()
 
 
-def test_a_clip_model_without_clip_is_a_clear_cli_error(tmp_path, sample_image, capsys):
+def test_a_clip_model_without_clip_is_a_clear_cli_error(tmp_path, clip_checkpoint_and_photo, capsys):
     """An imported TACO needs CLIP ViT-B/32 to encode; where it is not, one line says so."""
-    model = taco.create_model("taco-tiny", text_encoder={"name": "clip"})
-    path = save_checkpoint(model, tmp_path / "clip.safetensors")
-    image = tmp_path / "cat.png"
-    sample_image.crop((0, 0, 64, 64)).save(image)
+    path, image = clip_checkpoint_and_photo
     code = cli.main(["compress", str(image), "--caption", "a cat", "--model", str(path),
                      "--clip-path", str(tmp_path / "no-clip-here")])
     assert code == 2

@@ -14,7 +14,6 @@ import taco.text.clip as clip
 from taco import cli
 from taco.losses import ClipTowers
 from taco.metrics import MetricUnavailable
-from taco.models import save_checkpoint
 from taco.text.base import TextEncoderUnavailable
 
 OTHER_ENV = "TACO_TESTS_OTHER_CLIP_PATH"
@@ -57,11 +56,8 @@ def test_loss_reads_a_home_relative_folder_as_the_encoder_does(tmp_path, monkeyp
     assert str(tmp_path / "clip") in str(refused.value)
 
 
-def test_compress_clip_path_sets_the_one_variable(tmp_path, sample_image, capsys, other_env):
-    model = taco.create_model("taco-tiny", text_encoder={"name": "clip"})
-    path = save_checkpoint(model, tmp_path / "clip.safetensors")
-    image = tmp_path / "cat.png"
-    sample_image.crop((0, 0, 64, 64)).save(image)
+def test_compress_clip_path_sets_the_one_variable(tmp_path, clip_checkpoint_and_photo, capsys, other_env):
+    path, image = clip_checkpoint_and_photo
     missing = str(tmp_path / "no-clip-here")
     code = cli.main(["compress", str(image), "--caption", "a cat", "--model", str(path),
                      "--clip-path", missing])
@@ -71,16 +67,13 @@ def test_compress_clip_path_sets_the_one_variable(tmp_path, sample_image, capsys
     assert "taco compress: error: CLIP" in err and missing in err
 
 
-def test_an_empty_clip_path_variable_is_unset(tmp_path, sample_image, capsys, monkeypatch):
+def test_an_empty_clip_path_variable_is_unset(tmp_path, clip_checkpoint_and_photo, capsys, monkeypatch):
     # TACO_CLIP_PATH= is unset, as for TACO_CACHE_DIR and TACO_PLUGINS: the default CLIP, not ''
     monkeypatch.setattr(clip, "DEFAULT_CLIP", "taco-tests/no-such-clip")
     monkeypatch.setenv("TACO_CLIP_PATH", "")
     with pytest.raises(TextEncoderUnavailable, match="'taco-tests/no-such-clip' is not a folder"):
         taco.text.get_text_encoder("clip")
-    model = taco.create_model("taco-tiny", text_encoder={"name": "clip"})
-    path = save_checkpoint(model, tmp_path / "clip.safetensors")
-    image = tmp_path / "cat.png"
-    sample_image.crop((0, 0, 64, 64)).save(image)
+    path, image = clip_checkpoint_and_photo
     code = cli.main(["compress", str(image), "--caption", "a cat", "--model", str(path),
                      "-o", str(tmp_path / "cat.taco")])
     assert code == 2
