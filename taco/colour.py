@@ -18,7 +18,9 @@ import collections
 import hashlib
 import io
 import re
+import sys
 import threading
+import warnings
 from typing import Any
 
 import numpy as np
@@ -101,6 +103,74 @@ def conversion_warning(message: str, category: type[Warning]) -> None:
         warn_at_caller(message, category)
 
 
+class _ThreadWarnings:
+    """What Pillow's modules call ``warnings`` (:func:`watch_pillow`): ``warn`` gives a warning
+    to the :class:`PillowWarnings` block the calling thread is in, and is :func:`warnings.warn`
+    itself (the same line blamed, the same filters) in any other thread or outside a block;
+    everything else is the ``warnings`` module's. Not ``catch_warnings``: the filters and what
+    it records are the whole process's, so a ``catch_warnings`` around one thread's Pillow took
+    what Pillow warned in another (naming the wrong file), changed the filters of every thread
+    while it lasted, and two of them on two threads could each restore the filters the other had
+    saved (an "ignore" left in place for good)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(warnings, name)
+
+    @staticmethod
+    def warn(message: Any, category: type[Warning] | None = None, stacklevel: int = 1,
+             source: Any = None, **kwargs: Any) -> None:
+        caught = getattr(_BLOCK, "caught", None)
+        kind = type(message) if isinstance(message, Warning) else category or UserWarning
+        if caught is not None and issubclass(kind, Image.DecompressionBombWarning):
+            return  # taco's own cap decides
+        if caught is not None and issubclass(kind, UserWarning):
+            caught.append(str(message))
+        else:
+            # stacklevel + 1: the line blamed is Pillow's, as without the stand-in
+            warnings.warn(message, category, stacklevel + 1, source, **kwargs)
+
+
+#: The :class:`PillowWarnings` block a thread is in: ``caught``, where its Pillow warnings go.
+_BLOCK = threading.local()
+_THREAD_WARNINGS = _ThreadWarnings()
+#: ``len(sys.modules)`` when :func:`watch_pillow` last looked at Pillow's modules.
+_watched_at = 0
+
+
+def watch_pillow() -> None:
+    """Have every Pillow module imported so far warn through :class:`_ThreadWarnings`, its
+    plugins imported first (``Image.init``, about 45 ms once: ``Image.open`` imports a plugin it
+    needs the first time, within the block that would have to catch its warnings)."""
+    global _watched_at
+    if len(sys.modules) == _watched_at:
+        return
+    Image.init()
+    for name, module in list(sys.modules.items()):
+        if name.partition(".")[0] == "PIL" and getattr(module, "warnings", None) is warnings:
+            module.warnings = _THREAD_WARNINGS  # type: ignore[attr-defined]
+    _watched_at = len(sys.modules)
+
+
+class PillowWarnings:
+    """Inside it, what Pillow warns in this thread (its user warnings: "Corrupt EXIF data",
+    "Tag data larger than file") is kept, as texts in the list ``with`` gives (also
+    :attr:`caught`), instead of warned; its DecompressionBombWarning is dropped (taco's own pixel
+    cap decides). Pillow's warnings are taken before any filter sees them (:class:`_ThreadWarnings`),
+    and only this thread's: the warnings filter is left as it is, and other warnings pass as they
+    come. :func:`exif_adobe_rgb` reads the EXIF block inside one, and
+    :mod:`taco.images` gives what it keeps of a file as one line naming the file."""
+
+    def __enter__(self) -> list[str]:
+        watch_pillow()
+        self._outer = getattr(_BLOCK, "caught", None)
+        self.caught: list[str] = []
+        _BLOCK.caught = self.caught
+        return self.caught
+
+    def __exit__(self, *exc: Any) -> None:
+        _BLOCK.caught = self._outer
+
+
 # Modes holding 16-bit (or wider) integer samples; their values are read as 0..65535.
 _WIDE_INT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 # Modes with an alpha channel that to_rgb drops ("PA" goes through RGBA first).
@@ -181,8 +251,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       in its own mode, palette modes; a bilevel ``1`` image, which no gamma changes, silently;
       another mode gets a warning that it is not), and a camera JPEG whose EXIF
       marks it Adobe RGB (ColorSpace uncalibrated, interoperability index ``R03``,
-      :func:`exif_adobe_rgb`; ``info["exif_adobe_rgb"]`` where :func:`taco.images.load_image`
-      read it) is converted from Adobe RGB (1998), each to sRGB with a warning.
+      :func:`exif_adobe_rgb`, what Pillow warns of a broken block dropped) is converted from
+      Adobe RGB (1998), each to sRGB with a warning.
     - A HEIC/AVIF photo whose colours are described by code points (an ``nclx_profile`` from
       pillow-heif) rather than an ICC profile, with other primaries than sRGB's (Display P3,
       BT.2020) and the sRGB transfer curve, is converted to sRGB the same way (a matrix in
@@ -274,7 +344,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     if mode == "CMYK" and profile is not None:  # _to_srgb said why it could not be used
         lost = ("CMYK is converted to RGB without colour management (its CMYK colour profile "
                 "could not be used); it decodes as RGB")
-    elif unused:  # a CMYK image's RGB or grey profile: said on the same line
+    elif unused:  # a CMYK image's unreadable, RGB or grey profile: said on the same line
         lost = f"{lost}; {unused}"
     if lost:
         conversion_warning(about + lost, ImageConversionWarning)
@@ -366,16 +436,19 @@ def _colour_profile(image: Image.Image, about: str) -> tuple[Any, bool, str]:
     is sRGB is told by what it does, not its name (:func:`_profile_facts`). The flag is True when
     a profile is ignored, with a warning, as viewers ignore it: one that cannot be read, or one
     of another colour space than the image's (an RGB profile on a grey image). The text: what to
-    say of a CMYK image's profile of another kind (an RGB one), which the caller adds to its
-    line saying CMYK is not colour-managed ("" otherwise: anything else is said here)."""
+    say of a CMYK image's profile that cannot be read or is of another kind (an RGB one), which
+    the caller adds to its line saying CMYK is not colour-managed ("" otherwise: anything else
+    is said here)."""
     icc = image.info.get("icc_profile")
     mode = image.mode
     if not icc or not isinstance(icc, bytes) or mode not in (*_RGB_MODES, *_GREY_MODES, "CMYK"):
         return None, False, ""
     space, name, srgb, error = _profile_facts(icc)
     if error is not None:
-        conversion_warning(f"{about}its colour profile cannot be read and is ignored ({error})",
-                           ImageConversionWarning)
+        unreadable = f"its colour profile cannot be read and is ignored ({error})"
+        if mode == "CMYK":  # said on the CMYK line
+            return None, True, unreadable
+        conversion_warning(about + unreadable, ImageConversionWarning)
         return None, True, ""
     wanted = "CMYK" if mode == "CMYK" else "GRAY" if mode in _GREY_MODES else "RGB"
     if wanted == "GRAY" and space == "RGB" and srgb:  # sRGB's own grey levels: nothing to say or do
@@ -545,7 +618,7 @@ def _untagged_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | Non
                            f"from its 'PNG gamma {exponent:.2f}' profile to sRGB (it decodes as sRGB{lost})",
                            ColourProfileConvertedWarning)
         return rgb, "gamma"
-    if mode in ("RGB", "RGBA") and _marked_adobe_rgb(image):
+    if mode in ("RGB", "RGBA") and exif_adobe_rgb(image):
         decode = (np.arange(256, dtype=np.float64) / 255.0) ** _ADOBE_RGB_GAMMA
         rgb = _primaries_to_srgb(image, _ADOBE_RGB_XY, decode.astype(np.float32))
         lost = _ALPHA_DROPPED if _has_alpha(image) and _alpha_matters(image) else ""
@@ -556,27 +629,20 @@ def _untagged_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | Non
     return None, None
 
 
-def _marked_adobe_rgb(image: Image.Image) -> bool:
-    """:func:`exif_adobe_rgb` of ``image``, as :func:`taco.images.load_image` read it
-    (``info["exif_adobe_rgb"]``, Pillow's warnings of a broken block dropped), or read now for an
-    image opened otherwise."""
-    marked = image.info.get("exif_adobe_rgb")
-    return marked if isinstance(marked, bool) else exif_adobe_rgb(image)
-
-
 def exif_adobe_rgb(image: Image.Image) -> bool:
     """Whether ``image``'s EXIF marks it Adobe RGB, as cameras do (DCF): ColorSpace (0xA001)
     uncalibrated (0xFFFF) and the interoperability index (0x0001) ``R03``; False without EXIF
-    or with a broken EXIF block (viewers read it as sRGB). Pillow may warn while it reads the
-    block's sub-IFDs (a tag cut short): :func:`taco.images.load_image` drops those warnings, since
-    such a block reads as sRGB and no tag taco keeps is lost."""
+    or with a broken EXIF block (viewers read it as sRGB). What Pillow warns while it reads the
+    block's sub-IFDs (a tag cut short: "Tag data larger than file") is dropped
+    (:class:`PillowWarnings`), since such a block reads as sRGB and no tag taco keeps is lost."""
     if "exif" not in image.info:
         return False
     try:
-        exif = image.getexif()
-        if exif.get_ifd(0x8769).get(0xA001) != 0xFFFF:
-            return False
-        index = exif.get_ifd(0xA005).get(0x0001)
+        with PillowWarnings():
+            exif = image.getexif()
+            if exif.get_ifd(0x8769).get(0xA001) != 0xFFFF:
+                return False
+            index = exif.get_ifd(0xA005).get(0x0001)
     except Exception:  # a broken EXIF block: viewers read it as sRGB
         return False
     if isinstance(index, bytes):

@@ -20,9 +20,7 @@ from __future__ import annotations
 import io
 import os
 import stat
-import sys
 import threading
-import warnings
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -37,11 +35,12 @@ from .colour import (
     ColourProfileConvertedWarning,
     ConversionNotes,
     ImageConversionWarning,
+    PillowWarnings,
     conversion_warning,
     decoded_mode,
-    exif_adobe_rgb,
     restore_mode,
     to_rgb,
+    watch_pillow,
 )
 from .errors import TacoError
 from .filekinds import TACO_MAGIC
@@ -189,33 +188,6 @@ class ImageFileWarning(ImageConversionWarning):
 EXIF_ORIENTATION = 0x0112
 
 
-class _ThreadWarnings:
-    """What Pillow's modules call ``warnings`` (:func:`_watch_pillow`): ``warn`` gives a warning
-    to the :class:`_PillowWarnings` block the calling thread is in, and is :func:`warnings.warn`
-    itself (the same line blamed, the same filters) in any other thread or outside a block;
-    everything else is the ``warnings`` module's. Not ``catch_warnings``: the filters and what
-    it records are the whole process's, so a ``catch_warnings`` around one thread's Pillow took
-    what Pillow warned in another (naming the wrong file), changed the filters of every thread
-    while it lasted, and two of them on two threads could each restore the filters the other had
-    saved (an "ignore" left in place for good)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(warnings, name)
-
-    @staticmethod
-    def warn(message: Any, category: type[Warning] | None = None, stacklevel: int = 1,
-             source: Any = None, **kwargs: Any) -> None:
-        caught = getattr(_BLOCK, "caught", None)
-        kind = type(message) if isinstance(message, Warning) else category or UserWarning
-        if caught is not None and issubclass(kind, Image.DecompressionBombWarning):
-            return  # taco's own cap decides
-        if caught is not None and issubclass(kind, UserWarning):
-            caught.append(str(message))
-        else:
-            # stacklevel + 1: the line blamed is Pillow's, as without the stand-in
-            warnings.warn(message, category, stacklevel + 1, source, **kwargs)
-
-
 def warn_pixels_clipped(low: float, high: float, what: str) -> None:
     """The :class:`ImageConversionWarning` (at the caller's line) for float pixels from ``low``
     to ``high`` clipped to [0, 1], if any is more than :data:`PIXEL_OVERSHOOT` outside it;
@@ -225,54 +197,24 @@ def warn_pixels_clipped(low: float, high: float, what: str) -> None:
                            "[0, 1], which float images take", ImageConversionWarning)
 
 
-#: The :class:`_PillowWarnings` block a thread is in: ``caught``, where its Pillow warnings go.
-_BLOCK = threading.local()
-_THREAD_WARNINGS = _ThreadWarnings()
-#: ``len(sys.modules)`` when :func:`_watch_pillow` last looked at Pillow's modules.
-_watched_at = 0
-
-
-def _watch_pillow() -> None:
-    """Have every Pillow module imported so far warn through :class:`_ThreadWarnings`, its
-    plugins imported first (``Image.init``, about 45 ms once: ``Image.open`` imports a plugin it
-    needs the first time, within the block that would have to catch its warnings)."""
-    global _watched_at
-    if len(sys.modules) == _watched_at:
-        return
-    Image.init()
-    for name, module in list(sys.modules.items()):
-        if name.partition(".")[0] == "PIL" and getattr(module, "warnings", None) is warnings:
-            module.warnings = _THREAD_WARNINGS  # type: ignore[attr-defined]
-    _watched_at = len(sys.modules)
-
-
-class _PillowWarnings:
-    """What Pillow warns in this thread inside the block given again at its end as one
-    :class:`ImageFileWarning` line naming ``name`` (what it says of a file would otherwise reach a
-    user as ``UserWarning: Corrupt EXIF data`` with no file named), each text once (a TIFF's tag is
-    read more than once), and without its DecompressionBombWarning (it warns between
-    ``MAX_IMAGE_PIXELS`` and twice that; taco's own cap, :data:`MAX_PIXELS`, decides); with
-    ``name`` None they are dropped. Pillow's warnings are taken before any filter sees them
-    (:class:`_ThreadWarnings`), and only this thread's: the warnings filter is left as it is. Other
-    warnings pass as they come; when the block raises, its error says what is wrong and Pillow's
-    warnings are dropped. A class, not a ``contextmanager``: :func:`taco.errors.warn_at_caller`
-    then blames the caller's line, not contextlib's."""
+class _PillowWarnings(PillowWarnings):
+    """What Pillow warns in this thread inside the block (:class:`taco.colour.PillowWarnings`:
+    not its DecompressionBombWarning, since taco's own cap, :data:`MAX_PIXELS`, decides) given again
+    at its end as one :class:`ImageFileWarning` line naming ``name`` (what it says of a file would
+    otherwise reach a user as ``UserWarning: Corrupt EXIF data`` with no file named), each text
+    once (a TIFF's tag is read more than once). When the block raises, its error says what is
+    wrong and Pillow's warnings are dropped. A class, not a ``contextmanager``:
+    :func:`taco.errors.warn_at_caller` then blames the caller's line, not contextlib's."""
 
     def __init__(self, name: object) -> None:
         self.name = name
 
-    def __enter__(self) -> None:
-        _watch_pillow()
-        self._outer = getattr(_BLOCK, "caught", None)
-        self._caught: list[str] = []
-        _BLOCK.caught = self._caught
-
     def __exit__(self, kind: type[BaseException] | None, *exc: Any) -> None:
-        _BLOCK.caught = self._outer
-        if kind is not None or self.name is None:
+        super().__exit__(kind, *exc)
+        if kind is not None:
             return
         shown = shown_path(self.name)
-        for text in dict.fromkeys(f"{shown}: Pillow: {one_line(m, 300)}" for m in self._caught):
+        for text in dict.fromkeys(f"{shown}: Pillow: {one_line(m, 300)}" for m in self.caught):
             conversion_warning(text, ImageFileWarning)
 
 
@@ -344,7 +286,7 @@ REFUSED_FORMATS = ("EPS", "ICNS", "ICO", "IPTC")
 def _open_formats() -> tuple[str, ...]:
     """The formats Pillow has an opener for now, in its order, less :data:`REFUSED_FORMATS`
     (``Image.open`` fails on a name in ``Image.ID`` with no opener in ``Image.OPEN``)."""
-    _watch_pillow()  # Image.init: every plugin's opener registered
+    watch_pillow()  # Image.init: every plugin's opener registered
     return tuple(f for f in Image.ID if f in Image.OPEN and f not in REFUSED_FORMATS)
 
 
@@ -554,7 +496,7 @@ def _open_header(source: Path | IO[bytes], name: str | os.PathLike[str],
     read into memory first (:func:`_rereadable`). PNM (Pillow's PPM) is tried only where no other
     format is, once its header is known to end within :data:`PNM_HEADER_BYTES`
     (:func:`_refuse_long_pnm_header`): Pillow reads it a byte at a time."""
-    _watch_pillow()
+    watch_pillow()
     source = _rereadable(source, name)
     try:
         return _open_capped(source, name, max_pixels, tuple(f for f in _open_formats() if f != "PPM"))
@@ -605,7 +547,7 @@ def upright_sizes(path: str | os.PathLike[str], max_pixels: int | None = MAX_PIX
     image Pillow's own check refuses under ``max_pixels``: :func:`open_image`). What Pillow warns
     of the file is dropped: reading it whole says it."""
     try:
-        with _PillowWarnings(None), _open_header(Path(path), path, max_pixels) as im:
+        with PillowWarnings(), _open_header(Path(path), path, max_pixels) as im:
             return header_upright_sizes(im)
     except Exception:  # Pillow raises several types for a file it cannot read
         return []
@@ -701,9 +643,7 @@ def load_image(
     grey PNG with alpha (Pillow: 8-bit ``RGBA``) as 8-bit ``LA``, a PGM of maxval over 255
     (Pillow: ``I``) as ``I;16``. A file of 16-bit samples read as 8-bit (colour PNG, TIFF, PPM;
     grey PNG with alpha) is marked ``image.info["source_bits"] = 16``, for :func:`to_rgb`'s
-    warning. An RGB image's EXIF colour space (Adobe RGB or not: :func:`taco.colour.exif_adobe_rgb`)
-    is read here, as ``image.info["exif_adobe_rgb"]``, for :func:`to_rgb`; what Pillow warns of a
-    broken EXIF sub-IFD meanwhile is dropped (such a block reads as sRGB). A PNG's transparent colour
+    warning. A PNG's transparent colour
     (``info["transparency"]``, a tRNS key) is given in the decoded pixels' scale (a 2- or 4-bit
     grey key scaled to 0..255, a 16-bit colour key to its high bytes), as :func:`to_rgb` compares
     it with them.
@@ -773,9 +713,6 @@ def load_image(
         image = _upright(image, path, stated) if orient else image
         if wide in ("RGB", "RGBA", "LA"):
             image.info["source_bits"] = 16  # for to_rgb's warning
-        if "exif" in image.info and image.mode in ("RGB", "RGBA"):
-            with _PillowWarnings(None):  # a broken sub-IFD tag (a cut UserComment) reads as sRGB: no warning
-                image.info["exif_adobe_rgb"] = exif_adobe_rgb(image)  # for to_rgb
         if key_scale != 1 and image.mode in ("L", "RGB") and "transparency" in image.info:
             image.info["transparency"] = _scaled_key(image.info["transparency"], key_scale)
         image.info["source_format"] = im.format  # a turned or first-frame copy's .format is None
@@ -996,7 +933,7 @@ def _count_frames(im: ImageFile.ImageFile, source: Path | io.BytesIO) -> _Frames
         return _Frames(getattr(im, "n_frames", 1))  # read from the header (PNG, WebP, ...), or 1
     count, walked_tiff = 1, False
     try:
-        with _PillowWarnings(None), Image.open(source, formats=_open_formats()) as walked:
+        with PillowWarnings(), Image.open(source, formats=_open_formats()) as walked:
             if walked.format != "TIFF":
                 return _Frames(walked.n_frames)
             walked_tiff = True

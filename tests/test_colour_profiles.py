@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from taco.colour import ColourProfileConvertedWarning, ImageConversionWarning, to_rgb
-from taco.images import load_image
+from taco.images import image_to_tensor, load_image
 from taco.samples import SAMPLES_DIR
 
 RAMP = np.arange(256, dtype=np.uint8).reshape(16, 16)
@@ -282,24 +282,45 @@ def test_a_camera_jpeg_marked_srgb_stays_silent(tmp_path: Path) -> None:
     assert _silent_to_rgb(image) is image
 
 
-def test_a_broken_exif_sub_ifd_reads_as_srgb_without_a_warning(tmp_path: Path) -> None:
-    # ColorSpace uncalibrated, and an interoperability index whose count runs past the block:
-    # such a block reads as sRGB, and what Pillow says of the cut tag while taco looks for the
-    # Adobe RGB mark is no news to a user (the file coded the same before taco looked)
+def _cut_interop_block() -> bytes:
+    """An EXIF block with ColorSpace uncalibrated and an interoperability index whose count runs
+    past the block (Pillow: "Tag data larger than file")."""
     exif = Image.Exif()
     camera = exif.get_ifd(0x8769)
     camera[0xA001], camera[0xA005] = 0xFFFF, {0x0001: "R03"}
     block = exif.tobytes()
     index = b"\x00\x01\x00\x02\x00\x00\x00\x04R03\x00"  # tag 1, ASCII, 4 bytes: "R03\0"
     assert block.count(index) == 1
+    return block.replace(index, b"\x00\x01\x00\x02\x00\x00\xff\xffR03\x00")
+
+
+def test_a_broken_exif_sub_ifd_reads_as_srgb_without_a_warning(tmp_path: Path) -> None:
+    # ColorSpace uncalibrated, and an interoperability index whose count runs past the block:
+    # such a block reads as sRGB, and what Pillow says of the cut tag while taco looks for the
+    # Adobe RGB mark is no news to a user (the file coded the same before taco looked)
     path = tmp_path / "_DSC0003.JPG"
-    _colour_image().save(path, exif=block.replace(index, b"\x00\x01\x00\x02\x00\x00\xff\xffR03\x00"))
+    _colour_image().save(path, exif=_cut_interop_block())
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         image = load_image(path)
         rgb, mode = to_rgb(image, source=str(path))
     assert [(w.category, str(w.message)) for w in said] == []
-    assert rgb is image and mode == "RGB" and image.info["exif_adobe_rgb"] is False
+    assert rgb is image and mode == "RGB" and "exif_adobe_rgb" not in image.info  # no key of taco's left
+
+
+def test_a_broken_exif_sub_ifd_in_an_image_opened_with_pillow_is_silent_too(tmp_path: Path) -> None:
+    # the same block in a PIL image given straight to to_rgb (taco.compress(pil_image) and
+    # image_to_tensor do): Pillow's "Tag data larger than file" stays unsaid there too
+    path = tmp_path / "_DSC0004.JPG"
+    _colour_image().save(path, exif=_cut_interop_block())
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        with Image.open(path) as image:
+            image.load()
+            rgb, mode = to_rgb(image, source=str(path))
+            image_to_tensor(image)
+    assert [(w.category, str(w.message)) for w in said] == []
+    assert rgb is image and mode == "RGB"
 
 
 def test_a_grey_image_with_an_srgb_profile_is_left_alone_silently(tmp_path: Path) -> None:
@@ -379,6 +400,17 @@ def test_a_cmyk_image_with_a_profile_of_another_kind_says_it_is_ignored(icc: str
         "is ignored, as viewers ignore it"]
     assert mode == "CMYK" and "icc_profile" not in rgb.info
     assert np.array_equal(np.asarray(rgb), np.asarray(image.convert("RGB")))
+
+
+def test_a_cmyk_jpeg_with_an_unreadable_profile_says_so_on_its_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "print.jpg"
+    Image.new("CMYK", (8, 8), (0, 128, 255, 30)).save(path, icc_profile=b"not a profile" * 20)
+    with pytest.warns(ImageConversionWarning) as said:
+        rgb, mode = to_rgb(load_image(path), source="print.jpg")
+    assert [str(w.message) for w in said] == [  # not a second line for the profile
+        "print.jpg: CMYK is converted to RGB without colour management (it has no CMYK colour profile); "
+        "it decodes as RGB; its colour profile cannot be read and is ignored (cannot open profile from string)"]
+    assert mode == "CMYK" and "icc_profile" not in rgb.info
 
 
 def test_an_xyz_profile_is_called_an_xyz_profile() -> None:
