@@ -7,6 +7,7 @@ See :mod:`taco.bench` for what is measured and how; the headline numbers are rat
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from torch import Tensor
 from ..codec import analysis_with_text_overlap, coding_codec, pad_to_multiple, takes_pending_caption
 from ..devices import MAX_THREADS, device_description
 from ..errors import TacoValueError
+from ..messages import utf8_text
 from ..models import create_model, fast_codec
 from ..models.elic import ELIC
 from ..pipeline import compress_batch, encode_with_text_overlap
@@ -30,6 +32,29 @@ from .config import BenchConfig, check_models
 from .inputs import load_inputs
 from .systems import bench_text_encoder, clip_b_random, compressai_elic, context_widths
 from .timing import Recorder, clocks
+
+# --------------------------------------------------------------------------- the JSON's names
+
+
+def json_names(value: Any) -> Any:
+    """``value`` (a path, an image's name, JSON data holding them) as the bench's JSON writes it,
+    the same under every locale: text read from a file name as its bytes (``LC_ALL=C`` without
+    Python's UTF-8 mode reads the UTF-8 name ``café.png`` as ``caf\\udcc3\\udca9.png``) read
+    again as UTF-8 (``café.png``), and each byte that is still not UTF-8 (0xff) written as
+    :func:`taco.messages.utf8_text` writes it for ``taco evaluate`` (``\\xff``): UTF-8 text
+    any JSON reader takes."""
+    if isinstance(value, str):
+        try:
+            value = os.fsencode(value).decode("utf-8", "surrogateescape")
+        except UnicodeError:  # text the locale's encoding cannot hold (or a \ud800): as it is
+            pass
+        return utf8_text(value)
+    if isinstance(value, dict):
+        return {json_names(k): json_names(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_names(v) for v in value]
+    return value
+
 
 # --------------------------------------------------------------------------- systems
 
@@ -263,8 +288,9 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
         "threads": torch.get_num_threads() if device.type == "cpu" else None,
         "mode": "quick" if cfg.quick else "full",
         # clip_b as run: off when TACO's own text encoder is the CLIP-B-sized one
-        "config": dataclasses.asdict(dataclasses.replace(cfg, clip_b=sy.taco_clip is not None)),
-        "images": [{"name": n, "height": int(x.shape[-2]), "width": int(x.shape[-1]),
+        # paths and names (images, output, a checkpoint as the model): UTF-8 in every locale
+        "config": json_names(dataclasses.asdict(dataclasses.replace(cfg, clip_b=sy.taco_clip is not None))),
+        "images": [{"name": json_names(n), "height": int(x.shape[-2]), "width": int(x.shape[-1]),
                     "padded_height": int(p.shape[-2]), "padded_width": int(p.shape[-1])}
                    for (n, x, _), (_, p, _) in zip(own, inputs, strict=True)],
         "models": {

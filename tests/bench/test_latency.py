@@ -41,3 +41,24 @@ def test_the_bench_times_taco_s_overlap():
                       warmup=0, crop=64, images=["skimage-chelsea.png"])
     timed = run_bench(cfg)["systems"]["taco"]
     assert {"overlap_front", "overlap_text_wait"} <= set(timed)
+
+
+def test_the_json_names_images_in_utf8_text_under_every_locale(tmp_path):
+    """`LC_ALL=C` without Python's UTF-8 mode reads the name café.png as caf\\udcc3\\udca9.png:
+    the JSON names it café.png, as under a UTF-8 locale; a 0xff byte, not UTF-8 in any locale,
+    is written \\xff (as taco evaluate writes it), so the JSON is UTF-8 text any reader takes."""
+    import json
+    import shutil
+
+    from taco.bench.latency import BenchConfig, run_bench
+    from taco.samples import SAMPLES_DIR
+
+    c_locale, not_utf8 = tmp_path / "caf\udcc3\udca9.png", tmp_path / "bad\udcff.png"
+    for path in (c_locale, not_utf8):  # (the bytes caf\xc3\xa9 and bad\xff)
+        shutil.copy(SAMPLES_DIR / "skimage-chelsea.png", path)
+    cfg = BenchConfig(taco_model="taco-tiny", elic_model="elic-tiny", clip_b=False, runs=1,
+                      warmup=0, crop=64, images=[str(c_locale), str(not_utf8)])
+    result = run_bench(cfg)
+    assert [image["name"] for image in result["images"]] == ["café.png", "bad\\xff.png"]
+    assert result["config"]["images"] == [str(tmp_path / "café.png"), str(tmp_path / "bad\\xff.png")]
+    json.dumps(result, ensure_ascii=False).encode("utf-8")  # no lone surrogate left
