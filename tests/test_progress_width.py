@@ -159,3 +159,60 @@ def test_no_room_for_any_of_the_name_gives_the_status_alone() -> None:
 def test_a_width_below_zero_gives_nothing() -> None:
     # status[:-1] would be all of the status but its last character, wider than asked
     assert fit_line("abcdef", "xyz", -1) == ""
+
+
+# -- the line is measured as the stream writes it: under LC_ALL=C (ASCII, backslashreplace)
+# "…" is "\u2026" (6 columns, not 1), 中 "\u4e2d": the line was wider than the terminal, and
+# a cut could fall inside an escape ("dc96.png")
+
+ESCAPED = "big_\\udce4\\udcb8\\udcad\\udce6\\udc96\\udc87\\udcc3\\udca9.png"  # shown_path's, LC_ALL=C
+
+
+def _escape_boundaries(text: str) -> set[int]:
+    """Where each character or escape of ``text`` starts (the escapes here are all 6 long)."""
+    starts, i = set(), 0
+    while i < len(text):
+        starts.add(i)
+        i += 6 if text.startswith("\\u", i) else 4 if text.startswith("\\x", i) else 1
+    return starts
+
+
+@pytest.mark.parametrize("width", range(22, 80))  # room for "...", ".png" and the status
+@pytest.mark.parametrize("name", ["big_中文é.png", ESCAPED])
+def test_an_ascii_stream_gets_the_line_it_writes_within_the_width(name: str, width: int) -> None:
+    line = fit_line(name, ": analysis, 3 s", width, encoding="ascii", errors="backslashreplace")
+    assert line.isascii() and len(line) <= width
+    written = name.encode("ascii", "backslashreplace").decode("ascii")
+    if len(written) + 15 <= width:
+        assert line == written + ": analysis, 3 s"
+    else:
+        assert line.startswith("...") and line.endswith(".png: analysis, 3 s")
+        kept = line.removeprefix("...").removesuffix(": analysis, 3 s")
+        assert written.endswith(kept) and len(written) - len(kept) in _escape_boundaries(written)
+        assert len(line) >= width - 5  # at most an escape's columns, less one, left free
+
+
+def test_a_utf8_stream_keeps_the_ellipsis_and_the_characters() -> None:
+    line = fit_line("写真" * 8 + ".png", ": analysis, 3 s", 39, encoding="utf-8", errors="strict")
+    assert line.startswith("…") and line.endswith("真.png: analysis, 3 s") and columns(line) <= 39
+
+
+def test_the_rewritten_line_on_an_ascii_stderr_fits_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COLUMNS=40 LC_ALL=C PYTHONUTF8=0: the rewrites were 44 columns wide, and wrapped."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "40")
+
+    class AsciiTerminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    raw = io.BytesIO()
+    screen = AsciiTerminal(raw, encoding="ascii", errors="backslashreplace", write_through=True)
+    for name in ("photos/big_中文é.png", "photos/" + ESCAPED):  # 31 and 63 columns written
+        with StageReporter(name, delay=0.0, stream=screen) as progress:
+            progress("analysis", 0, 1)
+    rows = [row.removesuffix("\x1b[K") for row in raw.getvalue().decode("ascii").split("\r")
+            if row.strip("\x1b[K")]
+    assert len(rows) == 2 and all(len(row) <= 39 for row in rows)
+    assert all(row.startswith("...") and "\\u2026" not in row for row in rows)
+    assert all(".png: analysis, 0 s" in row for row in rows)

@@ -4,8 +4,9 @@ The codec reports its stages through a :data:`taco.progress.Progress` callback;
 :class:`StageReporter` is the command line's: nothing for an image done within ``delay`` seconds
 (most photos), then one line per stage, with the elapsed time, and a line every ``interval``
 seconds while a stage runs on; on a terminal the line is rewritten in place (cut to the width,
-in columns, of the terminal it is drawn on, :func:`terminal_columns` and :func:`fit_line`: a
-wrapped line left a stale row per update) and cleared at the end, in a log (or on a terminal with
+in columns, of the terminal it is drawn on, :func:`terminal_columns` and :func:`fit_line`, as
+the stream writes it: a character its encoding cannot hold, under ``LC_ALL=C`` most but ASCII,
+takes the columns of its backslash escape; a wrapped line left a stale row per update) and cleared at the end, in a log (or on a terminal with
 ``TERM=dumb``) each line is printed once.
 
 Imports no torch (see :mod:`taco.cli`).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import threading
 import time
@@ -48,6 +50,11 @@ def terminal_columns(stream: TextIO, fallback: int = 80) -> int:
     return columns if columns > 0 else fallback
 
 
+#: One unit a line is never cut inside: an escape that :func:`taco.messages.shown_path` writes for
+#: a character of a file name (``\udcff``, ``\x1b``, ``\n``), else one character.
+_UNIT = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|[ntr])|.", re.DOTALL)
+
+
 def _char_columns(char: str) -> int:
     """Terminal columns of one character: 2 for East Asian wide and fullwidth ones, 0 for
     combining marks, 1 for the others."""
@@ -56,41 +63,75 @@ def _char_columns(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
-def _text_columns(text: str) -> int:
-    return sum(_char_columns(char) for char in text)
+def _writable(text: str, encoding: str | None, errors: str | None) -> bool:
+    """Whether a stream writing ``encoding`` with ``errors`` writes ``text`` as it is (no
+    ``encoding``: any text, a stream of str)."""
+    if encoding is None:
+        return True
+    try:
+        text.encode(encoding, "surrogateescape" if errors == "surrogateescape" else "strict")
+    except (UnicodeError, LookupError):
+        return False
+    return True
 
 
-def _cut(text: str, columns: int, *, keep_end: bool) -> str:
-    """The start (or with ``keep_end`` the end) of ``text`` that fits in ``columns``; a wide
-    character that would straddle the limit is left out, and so are combining marks left
-    without the character they go with."""
-    chars = reversed(text) if keep_end else iter(text)
-    kept: list[str] = []
+def _units(text: str, encoding: str | None, errors: str | None) -> list[tuple[str, int]]:
+    """``text`` as the stream writes it, in the pieces a cut keeps whole, each with its
+    columns: a character the stream's ``encoding`` cannot hold as its backslash escape (as
+    the stream's ``backslashreplace`` writes it: ``…`` is ``\\u2026`` in ASCII, six columns),
+    and an escape already in the text (:data:`_UNIT`) one piece."""
+    units = []
+    for match in _UNIT.finditer(text):
+        unit = match.group()
+        if len(unit) > 1:  # an escape: ASCII, one column a character
+            units.append((unit, len(unit)))
+        elif _writable(unit, encoding, errors):
+            units.append((unit, _char_columns(unit)))
+        else:
+            escape = unit.encode("ascii", "backslashreplace").decode("ascii")
+            units.append((escape, len(escape)))
+    return units
+
+
+def _cut(units: list[tuple[str, int]], columns: int, *, keep_end: bool) -> str:
+    """The start (or with ``keep_end`` the end) of ``units`` that fits in ``columns``; a wide
+    character or an escape that would straddle the limit is left out, and so are combining
+    marks left without the character they go with."""
+    pieces = reversed(units) if keep_end else iter(units)
+    kept: list[tuple[str, int]] = []
     used = 0
-    for char in chars:
-        used += _char_columns(char)
+    for unit, width in pieces:
+        used += width
         if used > columns:
             break
-        kept.append(char)
+        kept.append((unit, width))
     if keep_end:
         kept.reverse()
-        while kept and _char_columns(kept[0]) == 0:  # marks whose base character was cut off
+        while kept and kept[0][1] == 0:  # marks whose base character was cut off
             kept.pop(0)
-    return "".join(kept)
+    return "".join(unit for unit, _ in kept)
 
 
-def fit_line(name: str, status: str, width: int) -> str:
-    """``name + status`` in at most ``width`` terminal columns (a wide character, CJK, takes two, a
-    combining mark none): ``name`` (a file name) shortened from the left with ``…`` (its end, the
-    file's own name, is kept), ``status`` kept whole; where even ``status`` is wider, its first
-    ``width`` columns."""
-    status_columns = _text_columns(status)
-    if _text_columns(name) + status_columns <= width:
-        return name + status
-    room = width - status_columns - 1  # one for the …
+def fit_line(name: str, status: str, width: int, *, encoding: str | None = None,
+             errors: str | None = None) -> str:
+    """``name + status`` as a stream writing ``encoding`` (None: any character as it is) shows it,
+    in at most ``width`` terminal columns (a wide character, CJK, takes two, a combining mark
+    none, a character the encoding cannot hold the columns of its backslash escape, written
+    so here): ``name`` (a file name) shortened from the left with ``…`` (``...`` where the
+    encoding has no ``…``; its end, the file's own name, is kept; never cut inside an escape,
+    ``\\udcff``), ``status`` kept whole; where even ``status`` is wider, its first ``width``
+    columns. ``errors="surrogateescape"``: lone surrogates are written as the bytes they
+    stand for (others: as escapes)."""
+    name_units = _units(name, encoding, errors)
+    status_units = _units(status, encoding, errors)
+    status_columns = sum(w for _, w in status_units)
+    if sum(w for _, w in name_units) + status_columns <= width:
+        return "".join(u for u, _ in name_units + status_units)
+    ellipsis = "…" if _writable("…", encoding, errors) else "..."
+    room = width - status_columns - len(ellipsis)
     if room < 1:
-        return _cut(status, max(width, 0), keep_end=False)
-    return "…" + _cut(name, room, keep_end=True) + status
+        return _cut(status_units, max(width, 0), keep_end=False)
+    return ellipsis + _cut(name_units, room, keep_end=True) + "".join(u for u, _ in status_units)
 
 
 class StageReporter:
@@ -161,6 +202,9 @@ class StageReporter:
                 to_stderr(f"{self.name}{status}\n", self.stream, end="")
                 return
             # one column short of the width: a line that fills the last column wraps on some terminals
-            text = fit_line(self.name, status, terminal_columns(self.stream) - 1)
+            # measured as the stream writes it: its encoding's escapes (LC_ALL=C: ASCII) widen it
+            text = fit_line(self.name, status, terminal_columns(self.stream) - 1,
+                            encoding=getattr(self.stream, "encoding", None),
+                            errors=getattr(self.stream, "errors", None))
             to_stderr(f"\r{text}\x1b[K", self.stream, end="")
 
