@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .memory import NO_CAP_HINT, decode_cap_problem, latent_channels
 
@@ -26,11 +26,83 @@ if TYPE_CHECKING:
     from .bitstream import TacoHeader
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "decode_problems", "former_weights", "made_with_problem",
-           "resolve_model", "weights_note"]
+__all__ = ["DEFAULT_MODEL", "IMPORTED_MODEL_IDS", "FileModelKind", "ResolvedModel", "decode_problems",
+           "decoding_needs", "file_model_kind", "former_weights", "made_with_problem", "resolve_model",
+           "weights_note"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
+
+
+#: The model ids ``taco import-checkpoint`` gives an authors' checkpoint unless told another
+#: (:func:`taco.official.import_checkpoint`).
+IMPORTED_MODEL_IDS = ("taco-official", "elic-official", "elic-compressai")
+
+#: What a ``.taco`` file's model id says its decoder needs (:func:`file_model_kind`).
+FileModelKind = Literal["none", "pretrained", "retired", "architecture", "imported", "custom", "other"]
+
+#: How a model is given to taco decompress, and to both it and Python (:func:`decoding_needs`).
+CLI_MODEL = "--model FILE"
+BOTH_MODEL = "taco decompress --model FILE, or in Python taco.decompress(data, taco.load(FILE))"
+
+
+def file_model_kind(model_id: str) -> FileModelKind:
+    """What the model id of a ``.taco`` file names, as ``taco decompress`` without ``--model``
+    looks it up (:func:`taco.models.registry.classify_model_spec` with ``names_only``; no torch
+    imported unless ``TACO_PLUGINS`` names modules and the id is no built-in name): no model
+    (``""``, model code 0: taco's default is tried), a trained built-in, a retired one, an
+    architecture (its seed-0 weights are built), or a name taco has no weights for: an authors'
+    checkpoint imported under its default id (:data:`IMPORTED_MODEL_IDS`), a model built with
+    changed options (``NAME+custom``) or from a bare config (``custom``), or another id (a
+    checkpoint's own, a backbone's that is not registered: also when a ``TACO_PLUGINS`` module
+    fails to import, which is not raised here, so that ``taco info`` still shows the header)."""
+    from .models.config import PluginError
+    from .models.registry import classify_model_spec
+
+    if not model_id:
+        return "none"
+    try:
+        kind = classify_model_spec(model_id, names_only=True).kind
+    except PluginError:  # a TACO_PLUGINS module that fails to import (said where a model is built)
+        kind = "unknown"  # the built-in names were looked up first: it is none of them
+    if kind in ("pretrained", "retired", "architecture"):
+        return kind  # type: ignore[return-value]
+    if model_id in IMPORTED_MODEL_IDS:
+        return "imported"
+    if model_id == "custom" or model_id.endswith("+custom"):
+        return "custom"
+    return "other"
+
+
+def decoding_needs(model_id: str, *, use: str = CLI_MODEL) -> str:
+    """What decoding a ``.taco`` file whose header names ``model_id`` needs, in one clause
+    (``taco info`` shows it; ``taco decompress`` says it of a name that is not built in), from
+    :func:`file_model_kind`; ``use``: how the model is given (:data:`CLI_MODEL`, :data:`BOTH_MODEL`).
+    The plugin hint (:func:`taco.models.registry.plugin_hint`) ends it only for an id a backbone
+    may have registered: not an imported checkpoint's, a ``+custom`` one or a path."""
+    from .models.registry import RETIRED, history_clause, looks_like_path, plugin_hint
+
+    kind = file_model_kind(model_id)
+    if kind == "none":
+        return (f"taco's default model {DEFAULT_MODEL!r} (model code 0: no model id), else the "
+                f"model that made it: {use}")
+    if kind == "pretrained":
+        return f"nothing: the built-in trained model {model_id!r}"
+    if kind == "retired":
+        return (f"the checkpoint of {model_id!r}, a former built-in: "
+                f"{history_clause(model_id, RETIRED[model_id], 'decode')}")
+    if kind == "architecture":
+        return (f"nothing if the untrained seed-0 weights of the architecture {model_id!r} made it, "
+                f"else the checkpoint of it that did: {use}")
+    if kind == "imported":
+        return f"the authors' checkpoint that taco import-checkpoint saved (its .safetensors): {use}"
+    if kind == "custom":
+        base = model_id.removesuffix("+custom")
+        of = (f"a model of {base!r} built with changed options" if model_id != "custom"
+              else "a model built from a bare config, without a name")
+        return f"the checkpoint that made it ({of}): {use}"
+    hint = "" if looks_like_path(model_id) else f"; {plugin_hint()}"
+    return f"the model that made it: {use}{hint}"
 
 
 @dataclass(frozen=True)
@@ -88,16 +160,14 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     """
     from .devices import resolve_device
     from .models import CheckpointError, create_model, load_builtin
-    from .models.registry import locate_model, plugin_hint
+    from .models.registry import locate_model
 
     key = os.fspath(spec or DEFAULT_MODEL)
 
     def not_built_in() -> CheckpointError:  # the name a .taco file gives, which is no model
         # said to the shell (taco decompress) and to Python (taco.decompress) alike: both ways
         return CheckpointError(f"this file names model {key!r}, which is not a built-in model: "
-                               "decode it with the model that made it: taco decompress --model "
-                               "FILE, or in Python taco.decompress(data, taco.load(FILE)); "
-                               f"{plugin_hint()}")
+                               f"decode it with {decoding_needs(key, use=BOTH_MODEL)}")
 
     # a retired built-in is refused there too (a file made with a former built-in names it)
     found = locate_model(spec or DEFAULT_MODEL, names_only=names_only,

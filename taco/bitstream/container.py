@@ -276,7 +276,9 @@ def other_file_kind(head: bytes) -> str | None:
     (:func:`taco.filekinds.image_kind`), a safetensors file (8 bytes of header length, little
     endian, then its JSON header), the index of a sharded checkpoint (JSON whose ``format`` is
     :data:`taco.shards.INDEX_FORMAT`), a ``torch.save`` zip (its first record
-    ``NAME/data.pkl``) or another zip archive; None for anything else."""
+    ``NAME/data.pkl``), another zip archive, a tar archive or a compressed file
+    (:data:`PACKED_KINDS`: a ``.taco.gz`` sent on), which hold the ``.taco`` to decode; None for
+    anything else."""
     image = image_kind(head[:16])
     if image:
         return f"{image} image (compress it to make one)"
@@ -291,8 +293,27 @@ def other_file_kind(head: bytes) -> str | None:
         name = head[30:30 + int.from_bytes(head[26:28], "little")]  # the first record's
         if name == b"data.pkl" or name.endswith(b"/data.pkl"):
             return "a PyTorch checkpoint (torch.save; taco models FILE says how to import it)"
-        return "a zip archive"
+        return f"a zip archive {EXTRACT_HINT}"
+    if head[257:262] == b"ustar":  # POSIX and GNU tar alike
+        return f"a tar archive {EXTRACT_HINT}"
+    for magic, kind in PACKED_KINDS:
+        if head.startswith(magic):
+            return f"{kind} {EXTRACT_HINT}"
     return None
+
+
+#: What :func:`other_file_kind` advises for an archive or a compressed file.
+EXTRACT_HINT = "(extract it, then decode the .taco inside)"
+
+#: Compressed files by their magic bytes (:func:`other_file_kind`); bzip2's with its block size
+#: digit, so that a file merely starting "BZh" is not taken for one.
+PACKED_KINDS = (
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
+    *((b"BZh" + bytes([digit]), "a bzip2-compressed file") for digit in b"123456789"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+)
 
 
 def pack(header: TacoHeader, payload: bytes) -> bytes:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
-from ..messages import shown_path
+from ..messages import shown_path, utf8_text
+from ..resolve import decoding_needs
 from .common import COMMAND_HELP, Failures, path_arg
 from .files import read_taco, report_to
 from .inputs import expand_inputs
@@ -17,7 +19,9 @@ def register(sub: Any) -> None:
     i = sub.add_parser("info", help=COMMAND_HELP["info"],
                        description="Print what a .taco file's header says, without decoding it: "
                        "the header and the checksum are checked, the coded stream is not (a file "
-                       "shown here may still fail to decode).")
+                       "shown here may still fail to decode). The last line says what decoding it "
+                       "needs, from the model id: nothing (a built-in trained model), or the model "
+                       "that made it (--model FILE).")
     i.add_argument("files", nargs="+", type=path_arg, help=".taco files or folders of them; - reads one from "
                    "standard input")
     i.add_argument("--json", action="store_true",
@@ -39,6 +43,14 @@ def _shown_model_id(model_id: str) -> str:
     return model_id
 
 
+def json_path(path: str | os.PathLike[str]) -> str:
+    """A file's name as the JSON output gives it, whatever the locale: its bytes read as UTF-8
+    (under ``LC_ALL=C`` without Python's UTF-8 mode ``café`` too, not two lone surrogates), each
+    byte that is not UTF-8 written as ``\\xff`` (:func:`taco.messages.utf8_text`), as taco
+    evaluate's results files write names."""
+    return str(utf8_text(os.fsencode(path).decode("utf-8", "surrogateescape")))
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     files, _ = expand_inputs(args.files, {".taco"})
     failures = Failures("info")
@@ -53,7 +65,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             raise
         h = f.header
         info = {
-            "file": str(src),
+            "file": json_path(src),
             "format_version": h.version,
             "model_id": h.model_id,
             "model_fingerprint": h.fingerprint.hex(),
@@ -67,6 +79,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             "header_bytes": f.header_bytes,
             "payload_bytes": f.payload_bytes,
             "bpp": round(f.bpp, 4),
+            "decoding_needs": decoding_needs(h.model_id),
         }
         if args.json:
             report(json.dumps(info))

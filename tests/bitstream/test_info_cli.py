@@ -91,3 +91,28 @@ def test_info_text_shows_an_empty_or_space_edged_model_id(tmp_path, capsys, mode
     text, in_json = _info(tmp_path, capsys, model_id)
     assert text == shown
     assert in_json == model_id  # --json gives the header's id as it is
+
+
+@pytest.mark.parametrize("locale", [{"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
+                                    {"LC_ALL": "C.UTF-8", "PYTHONUTF8": "1"}])
+def test_json_file_names_are_utf8_whatever_the_locale(tmp_path, locale):
+    """``--json``'s "file" is the name's bytes read as UTF-8, a byte that is not UTF-8 written as
+    ``\\xff`` (taco.messages.utf8_text, as taco evaluate writes names): under LC_ALL=C without
+    Python's UTF-8 mode café.taco was "caf\\udcc3\\udca9.taco", and bad<0xff>.taco gave a lone
+    surrogate under any locale."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = pack(HEADER, b"\x01" * 40)
+    folder = os.fsencode(tmp_path)
+    for name in ("café.taco".encode(), b"bad\xff.taco"):
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), **locale}
+    r = subprocess.run([sys.executable, "-m", "taco", "info", "--json", "café.taco", b"bad\xff.taco"],
+                       capture_output=True, cwd=tmp_path, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    files = [json.loads(line)["file"] for line in r.stdout.decode("utf-8").splitlines()]
+    assert files == ["café.taco", "bad\\xff.taco"]
