@@ -89,16 +89,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write the results as JSON here (checked before the bench runs; one written "
                    "meanwhile by another process is not replaced: exit 2); - or a bare --json "
                    "(as taco info --json) writes them to standard output, and the table to "
-                   "standard error")
+                   "standard error (so does a FILE that is standard output, /dev/stdout)")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing --json FILE (also one "
                    "written meanwhile)")
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    """The bench's config from its arguments, checked before the bench runs. A ``--json`` FILE
+    that is standard output (``/dev/stdout``, ``/dev/fd/1``:
+    :func:`taco.cli.files.is_stdout`) is ``--json -``: the JSON alone on standard output, the
+    table on stderr (it followed the JSON there: not JSON any more)."""
+    from ..cli.files import is_stdout
+
+    output = "-" if args.output and args.output != "-" and is_stdout(args.output) else args.output
     over: dict[str, Any] = dict(
         runs=args.runs, warmup=args.warmup, crop=args.crop, images=args.images,
         taco_model=args.taco_model, elic_model=args.elic_model, batch=args.batch,
-        threads=args.threads, output=args.output)
+        threads=args.threads, output=output)
     if args.no_clip_b:
         over["clip_b"] = False
     cfg = BenchConfig.quick_defaults(**over) if args.quick else BenchConfig.with_overrides(**over)
@@ -135,12 +142,13 @@ def check_output(out: Path, *, force: bool) -> None:
 
 def report_to(cfg: BenchConfig) -> Callable[[str], None]:
     """What prints the bench's report (its table, ``wrote FILE``): standard error when ``--json
-    -`` writes the JSON to standard output, which then carries nothing else (as
-    :func:`taco.cli.files.report_to` does for ``-o -``), else standard output, where a line
-    that cannot be printed (``>/dev/full``) names ``<stdout>``."""
+    -`` (or a FILE that is standard output: :func:`taco.cli.files.is_stdout`) writes the JSON
+    to standard output, which then carries nothing else (as :func:`taco.cli.files.report_to`
+    does for ``-o -``), else standard output, where a line that cannot be printed
+    (``>/dev/full``) names ``<stdout>``."""
     from ..cli import files
 
-    return files.report_to([files.STDOUT] if cfg.output == "-" else [])
+    return files.report_to([files.STDOUT] if cfg.output == "-" else [Path(cfg.output)] if cfg.output else [])
 
 
 def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None], report: str, *,

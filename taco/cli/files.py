@@ -3,7 +3,8 @@ nothing fails after the work), and written whole; and the ``.taco`` files it rea
 and their captions are found in :mod:`taco.cli.inputs`.
 
 ``-`` as the input reads standard input, ``-o -`` writes to standard output (one input each):
-they are :data:`STDIN` and :data:`STDOUT` here, told apart from files by identity.
+they are :data:`STDIN` and :data:`STDOUT` here, told apart from files by identity. ``-o
+/dev/stdout`` (or ``/dev/fd/1``) is written as ``-o -`` is (:func:`is_stdout`).
 
 Imports no torch at the top (see :mod:`taco.cli`).
 """
@@ -161,11 +162,31 @@ def closed_or_terminal(stream: TextIO | None) -> str | None:
     return "a terminal" if stream.isatty() else None
 
 
+def is_stdout(path: str | os.PathLike[str]) -> bool:
+    """Whether the output ``path`` is this process's standard output: :data:`STDOUT` (``-o -``),
+    or a name of the file standard output is (``os.path.samestat`` with file descriptor 1) that
+    is no ordinary file name: a device, pipe or socket (``-o /dev/stdout`` or ``/dev/fd/1`` with
+    stdout a pipe), or a name under /dev or /proc (``-o /dev/stdout > f.png``). Such an output
+    is written as ``-o -`` writes, and the report goes to stderr (:func:`report_to`), so that it
+    does not end up inside the data. Not ``/dev/null`` when stdout is ``/dev/null`` too
+    (``-o /dev/null >/dev/null`` to time a command: nothing there to spoil). False where
+    standard output is closed or either cannot be asked."""
+    if path is STDOUT:
+        return True
+    try:
+        here, out = os.stat(path), os.fstat(1)
+        if not os.path.samestat(here, out) or os.path.samestat(here, os.stat(os.devnull)):
+            return False
+    except (OSError, ValueError):  # missing, closed (>&-), a null byte
+        return False
+    return not stat.S_ISREG(here.st_mode) or str(Path(path).absolute()).startswith(("/dev/", "/proc/"))
+
+
 def names_one_file(out: str | None, *, to_folder: bool) -> bool:
     """Whether ``-o out`` names the one output file, as :func:`plan_outputs` decides: given, not
-    ``-`` (standard output), and not a folder (``to_folder``: a folder or several files named;
-    an existing folder; a name ending with a slash)."""
-    if out is None or out == "-":
+    standard output (``-``, or a name of it: :func:`is_stdout`), and not a folder (``to_folder``:
+    a folder or several files named; an existing folder; a name ending with a slash)."""
+    if out is None or out == "-" or is_stdout(out):
         return False
     return not (to_folder or Path(out).is_dir() or out.endswith(("/", os.sep)))
 
@@ -273,9 +294,10 @@ def _destinations(sources: Sequence[Path], out: str | None, *, to_folder: bool, 
     Refuses what names no output: standard output for several sources or on a terminal, a
     source with no folder to write beside, ``-o`` a loop of links, a file where a folder is due,
     a folder for standard input."""
-    if out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN):
+    if (out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN)
+            or (out is not None and is_stdout(out))):  # -o /dev/stdout: written as -o - writes
         if len(sources) > 1:
-            raise CLIError(f"-o - (standard output) takes one input; got {len(sources)}")
+            raise CLIError(f"-o {out or '-'} (standard output) takes one input; got {len(sources)}")
         how = closed_or_terminal(sys.stdout)
         if how:
             raise CLIError(f"standard output is {how}: redirect it (> FILE, | ...) or give "
@@ -601,14 +623,15 @@ def save_format(path: Path) -> str | None:
 
 def report_to(outputs: Sequence[Path] = ()) -> Callable[[str], None]:
     """What prints a command's report lines: to stderr when standard output carries the data
-    (``outputs[0]`` is :data:`STDOUT`), as every stderr line is (:func:`taco.messages.to_stderr`: a
+    (``outputs[0]`` is :data:`STDOUT` or names standard output, ``/dev/stdout``:
+    :func:`is_stdout`), as every stderr line is (:func:`taco.messages.to_stderr`: a
     closed stderr stops nothing); else to standard output (no ``outputs``: a command whose
     printing is its output, ``taco models``), flushed, where a reader going away ends the command
     (status 141) and an error writing a line (a full disk: ``>/dev/full``; an I/O error) is
     named as :func:`write_stdout` names it, ``<stdout>: no space left on device``, not as the
     outputs' (it said "no space left on device" though they were written). Every command's
     stdout lines go through it."""
-    if outputs and outputs[0] is STDOUT:
+    if outputs and is_stdout(outputs[0]):
         return to_stderr
 
     def report(line: str) -> None:
