@@ -2,7 +2,7 @@
 machine, and print what a slice achieved.
 
     python scripts/gpu_slice.py sync RUN OUT [--extra FILE ...]   # checkpoint (+ state if room)
-    python scripts/gpu_slice.py report RUN                       # loss curve, validation
+    python scripts/gpu_slice.py report RUN [--log FILE]          # loss curve, speed, validation
     python scripts/gpu_slice.py pack-init CKPT DIR [--config CONFIG [--train-args ARGS]]
                                                        # here: a checkpoint to start from, xz'd
     python scripts/gpu_slice.py unpack-init DIR DST [--config CONFIG [--train-args ARGS]]
@@ -24,8 +24,8 @@ holding the previous checkpoint or the new one, whole.
 ``pack-init`` carries a checkpoint to continue from (a file, an index with its shards, or a
 built-in name) to the GPU machine as ``DIR/*.xz``: float16 weights lose ~13 % to xz (the
 exponent bits repeat; 23.0 -> 20.0 MiB for the CPU stand-in checkpoint of 2026-12-07), which is
-what makes a 24 MB checkpoint fit beside the photos in the 64 MiB that travel (2.0 MiB to
-spare). ``unpack-init`` restores the files byte for byte (xz checks its CRC) and prints the path
+what makes a 24 MB checkpoint fit beside the photos in the 64 MiB that travel (1.8 MiB to
+spare in a rehearsal's bundle). ``unpack-init`` restores the files byte for byte (xz checks its CRC) and prints the path
 to give ``--init-from``. With ``--config`` (and ``--train-args``, the run's other arguments)
 both refuse a checkpoint that the recipe cannot start from (``check_init``): one of another
 architecture than the recipe trains (the one ``.gpu/init`` slot serves whichever CONFIG
@@ -59,11 +59,13 @@ import io
 import json
 import lzma
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -359,19 +361,49 @@ def _shown(value: float | None, spec: str) -> str:
     return format(value, spec)
 
 
-def report(run: Path) -> None:
+def _steps_per_s(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+    """Steps per second of wall time from train record ``a`` to a later ``b`` (checkpoints and
+    validations between them included: what a slice's minutes buy); None without the times."""
+    values: list[Any] = [r.get(k) for k in ("step", "wall_time_s") for r in (a, b)]
+    if not all(isinstance(v, int | float) for v in values):  # an older trainer's records
+        return None
+    sa, sb, wa, wb = map(float, values)
+    return (sb - sa) / (wb - wa) if wb > wa else None
+
+
+#: The trainer's last line of a finished run: "done: [time limit 9m reached; ]1,234 steps (1.20
+#: epochs) in 456 s; model -> ..." (steps and seconds counted over the run's resumed slices too).
+_DONE = re.compile(r"^done: (?:[^;\n]*; )?(([\d,]+) steps?) \(([\d.]+) epochs\) in ([\d.]+) s", re.MULTILINE)
+
+
+def report(run: Path, log: Path | None = None) -> None:
+    """The run's loss curve (with img/s, the trainer's, and steps/s of wall time between the
+    rows shown), its validations, and the trainer's own total from ``log`` (its stderr) when
+    that holds one."""
     if not (run / "log.jsonl").is_file():  # the trainer failed in its set-up, or no step fitted
         print(f"no training records ({run / 'log.jsonl'} was not written)")
         return
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line]
     train = [r for r in records if r["kind"] == "train"]
     val = [r for r in records if r["kind"] == "val"]
-    print(f"loss curve ({len(train)} records):")
-    print(f"{'step':>7}{'loss':>9}{'bpp':>8}{'psnr':>8}{'lpips':>8}{'lr':>10}{'img/s':>9}")
+    print(f"loss curve ({len(train)} records; steps/s: wall time since the row above):")
+    print(f"{'step':>7}{'loss':>9}{'bpp':>8}{'psnr':>8}{'lpips':>8}{'lr':>10}{'img/s':>9}{'steps/s':>9}")
     every = max(1, len(train) // 20)
-    for r in train[::every] + ([train[-1]] if train and (len(train) - 1) % every else []):
+    shown = train[::every] + ([train[-1]] if train and (len(train) - 1) % every else [])
+    for before, r in zip([None, *shown], shown, strict=False):
+        rate = None if before is None else _steps_per_s(before, r)
         print(f"{r['step']:>7}{r['loss']:>9.4f}{r['bpp']:>8.4f}{r['psnr']:>8.2f}"
-              f"{r['lpips']:>8.4f}{r['lr']:>10.2e}{r['img_per_s']:>9.1f}")
+              f"{r['lpips']:>8.4f}{r['lr']:>10.2e}{r['img_per_s']:>9.1f}{_shown(rate, '>9.2f')}")
+    overall = _steps_per_s(train[0], train[-1]) if len(train) > 1 else None
+    if overall is not None:
+        print(f"steps/s: {overall:.2f} (steps {train[0]['step']} to {train[-1]['step']} in "
+              f"{train[-1]['wall_time_s'] - train[0]['wall_time_s']:.0f} s of wall time, "
+              "checkpoints and validations included)")
+    done = _DONE.findall(log.read_text(errors="replace")) if log is not None and log.is_file() else []
+    if done:
+        steps, n, epochs, seconds = done[-1]
+        per_s = f": {int(n.replace(',', '')) / float(seconds):.2f} steps/s" if float(seconds) > 0 else ""
+        print(f"trainer: {steps} ({epochs} epochs) in {seconds} s{per_s}")
     print(f"validation ({len(val)} records):")
     for r in val:
         real = (f" real_bpp {_shown(r['real_bpp'], '.4f')} real_psnr {_shown(r['real_psnr'], '.2f')}"
@@ -397,6 +429,7 @@ def main() -> int:
     s.add_argument("--extra", type=Path, nargs="*", default=[])
     r = sub.add_parser("report")
     r.add_argument("run", type=Path)
+    r.add_argument("--log", type=Path, help="the trainer's stderr (RUN.log): its total steps and time")
     k = sub.add_parser("pack-init")
     k.add_argument("checkpoint")
     k.add_argument("folder", type=Path)
@@ -423,7 +456,7 @@ def main() -> int:
     elif args.command == "unpack-init":
         unpack_init(args.folder, args.dest, args.config, args.train_args)
     else:
-        report(args.run)
+        report(args.run, args.log)
     return 0
 
 
