@@ -18,7 +18,8 @@
 #       # the CPU rehearsal (docs/models.md; PY: a venv with the GPU machine's torch 2.11): tiny
 #       # benchmark sizes and 150 s, or a 2-core CPU kills both benchmarks before they print
 #
-# 1. installs the carried wheels (unless CompressAI & co. import already);
+# 1. installs the carried wheels (unless CompressAI & co. import already) into the call's own
+#    folder, as it unpacks .gpu/init there;
 # 2. the throughput benchmark (plain fp32 loop vs the fast path, built-in and paper size; the
 #    built-in size first, with up to 2/3 of BENCH_TIMEOUT, the paper size in what is left);
 # 3. trains CONFIG (default configs/taco-minilm-vr.yaml, the variable-rate TACO built-in's
@@ -33,9 +34,11 @@
 #    OUT (scripts/gpu_slice.py sync), so a machine taken back mid-run still returns the last one;
 #    stopped by TERM, INT or HUP (the device tool's timeout), it waits for the trainer's final
 #    checkpoint (saved on the signal), syncs that, and says how the next slice warm-starts from
-#    it (INIT=<files_at>/ckpt/... gpu_slice_prepare.sh) before it exits (status 143);
+#    it (INIT=<files_at>/ckpt/... gpu_slice_prepare.sh) before it exits (status 143), as a
+#    normal finish says it after the report;
 #    no training (TRAIN_TIME=0, or auto leaving under 30 s) still syncs the benchmark's JSON files;
-# 4. prints the loss curve and the validation figures (real bpp / PSNR of coded val crops).
+# 4. prints the loss curve (img/s and steps/s) and the validation figures (real bpp / PSNR of
+#    coded val crops), and how the next slice goes on from the checkpoint in OUT.
 set -uo pipefail
 : "${OUT:?OUT must be set (the device tool sets it)}"
 G=.gpu
@@ -48,13 +51,20 @@ G=.gpu
 # plain "import torch" does not) makes the inductor folder (empty unless something compiled), so
 # its empty folders go first, then the slice's folder if that left it empty; a folder holding a
 # file stays.
+SLICE_DIR=
 if [ -z "${RUN:-}" ] || [ -z "${TORCHINDUCTOR_CACHE_DIR:-}" ]; then
     SLICE_DIR=$(mktemp -d -t slice.XXXXXX)
-    trap 'find "$SLICE_DIR/inductor" -depth -type d -empty -delete 2>/dev/null
-        rmdir "$SLICE_DIR" 2>/dev/null' EXIT
     RUN=${RUN:-$SLICE_DIR/run}
     export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$SLICE_DIR/inductor}
 fi
+# The carried wheels' install target (site/) and the unpacked .gpu/init (init/) are the call's own
+# too, in SLICE_DIR (else a folder made for them), removed at the end: a fixed /tmp/site and
+# /tmp/init were shared by every slice on the machine, and two at once (two CPU rehearsals)
+# replaced each other's packages mid-import (ModuleNotFoundError: compressai.typing).
+OWN=${SLICE_DIR:-$(mktemp -d -t slice-own.XXXXXX)}
+trap 'rm -rf "$OWN/site" "$OWN/init"
+    [ -z "$SLICE_DIR" ] || find "$SLICE_DIR/inductor" -depth -type d -empty -delete 2>/dev/null
+    rmdir "$OWN" 2>/dev/null' EXIT
 PY=${PY:-python3}
 TRAIN_TIME=${TRAIN_TIME:-auto}
 BUDGET=${BUDGET:-560}
@@ -76,8 +86,8 @@ say() { echo "[$(printf '%4d' $((SECONDS - T0)))s] $*"; }
 if ! $PY -c "import compressai, lpips, pytorch_msssim" 2>/dev/null; then
     say "installing $(ls $G/whl | tr '\n' ' ')"
     $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site $G/whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD
+        --target "$OWN/site" $G/whl/*.whl || exit 1
+    export PYTHONPATH=$OWN/site:$PWD
 else
     export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 fi
@@ -88,7 +98,7 @@ mkdir -p "$OUT" "$(dirname "$RUN")"
 
 # the checkpoint to continue from, checked against CONFIG before any minute goes to the benchmark
 if [ -z "$INIT_FROM" ] && [ -d $G/init ]; then  # a resumed run names it too (its config)
-    INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init --config "$CONFIG" \
+    INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init "$OWN/init" --config "$CONFIG" \
         --train-args="$TRAIN_ARGS") || exit 1
     say "unpacked $G/init: $INIT_FROM"
 fi
@@ -171,10 +181,10 @@ pid=$!
 # The device tool's timeout sends TERM to the whole process group: the trainer catches it and saves
 # a final checkpoint, but bash would die on the same signal before syncing it (OUT kept the last
 # periodic one). Wait for the trainer instead (no second TERM: that stops it at once), then sync.
-# The trainer's last words end "go on with taco train --resume RUN": RUN is on this machine, which
-# goes back with it; say instead how the next slice goes on from what comes back in OUT.
-stopped() {
-    tail -n 2 "$RUN.log" | sed 's/; the model and state are saved in .*//'
+# The trainer's last words end "go on with taco train --resume RUN" (stopped) or "model -> RUN/..."
+# (done): RUN is on this machine, which goes back with it; say instead how the next slice goes on
+# from what comes back in OUT, either way.
+next_slice() {
     local ckpt
     ckpt=$(cd "$OUT/ckpt" 2>/dev/null && ls checkpoint.safetensors.index.json checkpoint.safetensors 2>/dev/null | head -n 1)
     if [ -z "$ckpt" ]; then
@@ -184,6 +194,10 @@ stopped() {
     say "$RUN goes back with this machine; the next slice warm-starts from the checkpoint that" \
         "comes back in $OUT (<files_at>: where it lands): INIT=<files_at>/ckpt/$ckpt bash" \
         "scripts/gpu_slice_prepare.sh, then BENCH=0 bash scripts/gpu_slice.sh (docs/training.md)"
+}
+stopped() {
+    tail -n 2 "$RUN.log" | sed 's/; the model and state are saved in .*//'
+    next_slice
 }
 trap 'say "stopped by a signal: waiting for the trainer'"'"'s final checkpoint"; wait $pid;
     sync_out "$RUN.log"; stopped; exit 143' TERM INT HUP
@@ -196,7 +210,8 @@ status=$?
 say "training exited with status $status"
 tail -n 4 "$RUN.log"
 sync_out "$RUN.log"
-$PY scripts/gpu_slice.py report "$RUN"
+$PY scripts/gpu_slice.py report "$RUN" --log "$RUN.log"
 ls -l "$OUT" "$OUT"/*/
+next_slice
 say "done"
 exit $status
