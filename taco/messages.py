@@ -207,8 +207,12 @@ def did_you_mean(name: str, candidates: Iterable[str], *, prefix: str = "",
     after ``prefix`` (the folder part of a path whose file name was matched, the section of a
     config key); "" when none is close. ``key``: the part of each name that is compared (a
     file's name without its ending, which would otherwise make any two checkpoint files look
-    alike). Every "unknown model" and "unknown config key" message says its hint this way."""
-    compared = key or str
+    alike). Names are compared case-folded (``TACO-MINILM-SMALL-Q4`` is close to
+    ``taco-minilm-small-q4``, which the hint names as it is spelled: the names themselves are not
+    matched so). Every "unknown model" and "unknown config key" message says its hint this way."""
+    def compared(text: str) -> str:
+        return (key(text) if key else text).casefold()
+
     by_form: dict[str, list[str]] = {}
     for candidate in candidates:
         by_form.setdefault(compared(candidate), []).append(candidate)

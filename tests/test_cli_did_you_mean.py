@@ -45,3 +45,15 @@ def test_a_mistyped_choice_names_the_closest(capsys: pytest.CaptureFixture[str])
 def test_options_are_not_alike_by_their_dashes_alone(capsys: pytest.CaptureFixture[str]) -> None:
     line = error_of(capsys, "compress", "--no-such-option", "x.png")
     assert line == "taco compress: error: unrecognized arguments: --no-such-option"
+
+
+def test_an_upper_case_model_name_gets_the_hint_but_is_not_taken(
+        tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Model names stay case-sensitive: TACO-MINILM-SMALL-Q4 is refused, with the name meant."""
+    from PIL import Image
+
+    Image.new("RGB", (64, 64)).save(tmp_path / "x.png")
+    assert main(["compress", str(tmp_path / "x.png"), "--caption", "hi", "--model", "TACO-MINILM-SMALL-Q4"]) == 2
+    err = capsys.readouterr().err
+    assert "model 'TACO-MINILM-SMALL-Q4' is neither a checkpoint file nor a built-in model " \
+           "(did you mean 'taco-minilm-small-q4'" in err, err

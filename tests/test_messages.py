@@ -22,3 +22,14 @@ def test_thousands_are_grouped_by_commas():
 def test_the_skipped_decoded_outputs_are_named_in_order() -> None:
     said = decoded_skipped(["b.decoded.png", "a.decoded.png"])
     assert said.endswith("beside their sources (a.decoded.png, b.decoded.png)")
+
+
+def test_did_you_mean_compares_names_case_folded() -> None:
+    """--model TACO-MINILM-SMALL-Q4 got no hint (its dotless-i variant did): the names are
+    compared case-folded, and the hint names the candidate as it is spelled."""
+    from taco.messages import did_you_mean
+
+    assert did_you_mean("TACO-MINILM-SMALL-Q4", ["taco-minilm-small-q4", "elic"]) == \
+        " (did you mean 'taco-minilm-small-q4'?)"
+    assert did_you_mean("ELIC.pt", ["elic.safetensors"], key=lambda n: n.rsplit(".", 1)[0]) == \
+        " (did you mean 'elic.safetensors'?)"
