@@ -18,9 +18,11 @@ torch (the CLI reads captions before it loads a model).
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import NamedTuple
@@ -47,6 +49,7 @@ __all__ = [
     "FoundCaptions",
     "SidecarError",
     "coco_caption_records",
+    "file_system_name",
     "folder_captions",
     "has_captions",
     "image_name_problem",
@@ -320,9 +323,32 @@ class FoundCaptions(NamedTuple):
 _SOURCES = ("named", "sidecar", "folder")
 
 
+def file_system_name(name: str) -> str:
+    """``name`` (a file's name or path as a captions file lists it: UTF-8 text) spelled as the file
+    system gives it, so that the two are matched by their bytes: under a locale whose encoding is not
+    UTF-8 (``LC_ALL=C`` without Python's UTF-8 mode: ascii), a listing gives ``café.png``'s bytes
+    ``c3 a9`` as lone surrogates (``caf\\udcc3\\udca9.png``), which this gives for ``café.png``;
+    that spelling also opens the file there, where ``café.png`` cannot be encoded. Under a UTF-8
+    locale (and on Windows), and for a name the file system spells already (one with lone surrogates),
+    ``name`` itself. Every match of a listed name with a file's (:class:`CaptionLookup`,
+    :func:`folder_captions`, the training data) goes through this."""
+    if codecs.lookup(sys.getfilesystemencoding()).name == "utf-8":
+        return name
+    try:
+        return os.fsdecode(name.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates: the file system's spelling already
+        return name
+
+
 def _table(records: list[CaptionRecord]) -> dict[str, tuple[str, ...]]:
-    """Image name -> its captions, for the images a file gives at least one caption."""
-    return {r.file: r.captions for r in records if r.captions}
+    """Image name (:func:`file_system_name`) -> its captions, for the images a file gives at least
+    one caption; the captions of names spelled the same on the file system are joined."""
+    table: dict[str, tuple[str, ...]] = {}
+    for r in records:
+        if r.captions:
+            key = file_system_name(r.file)
+            table[key] = table.get(key, ()) + r.captions
+    return table
 
 
 def _as_path(name: str) -> str:
@@ -396,6 +422,7 @@ class CaptionLookup:
         ``sidecar=False``: the image is not in the folder, so its sidecar is not looked for."""
         if self.captions_file is not None:
             for key in map(_as_path, (*also, name)):  # the more specific name first
+                key = file_system_name(key)
                 if key in self._named:
                     return FoundCaptions(self._named[key], "named")
             return None
@@ -407,7 +434,7 @@ class CaptionLookup:
         if folder not in self._folder_tables:
             file = self.folder_file(folder)
             self._folder_tables[folder] = _table(file.records) if file else {}
-        captions = self._folder_tables[folder].get(name)
+        captions = self._folder_tables[folder].get(file_system_name(name))
         return FoundCaptions(captions, "folder") if captions else None
 
     def sidecar(self, folder: Path, name: str) -> Path:
@@ -553,7 +580,8 @@ def folder_captions(
     if lookup.named is not None and lookup.captions_file is not None:
         _check_image_names(lookup.captions_file, lookup.named.records)
     given = dict.fromkeys(images)
-    names = dict.fromkeys([r.file for r in listing.records] if listing else [])
+    # a listed name the folder's listing spells otherwise (café.png under LC_ALL=C): its image's spelling
+    names = dict.fromkeys([_spelled(r.file, given) for r in listing.records] if listing else [])
     names.update(given)
     counts = dict.fromkeys(_SOURCES, 0)
     records = []
@@ -566,7 +594,8 @@ def folder_captions(
             if not listed:
                 files, listed = _file_names(root), True
             # a folder read by name only: the name itself
-            there = name in files if files is not None else os.path.isfile(root / name)
+            spelled = file_system_name(name)
+            there = spelled in files if files is not None else os.path.isfile(root / spelled)
         try:
             found = lookup.find(root, name, sidecar=there)  # no sidecar looked for if not there
         except SidecarError as exc:
@@ -586,6 +615,13 @@ def folder_captions(
     kept = [r.file for r in records]
     return FolderCaptions(records, {k: n for k, n in counts.items() if n},
                           captioners, lookup.has_source(root, kept), unreadable)
+
+
+def _spelled(name: str, given: dict[str, None]) -> str:
+    """``name`` as ``given`` (the names of a folder's images) spells it (:func:`file_system_name`),
+    or as it is when none of them is its image."""
+    spelled = file_system_name(name)
+    return spelled if spelled in given else name
 
 
 def _file_names(folder: Path) -> set[str] | None:

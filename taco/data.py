@@ -51,6 +51,7 @@ from taco.captions_file import (
     CaptionRecord,
     CocoCaptionsError,
     coco_caption_records,
+    file_system_name,
     folder_captions,
     image_name_problem,
 )
@@ -69,7 +70,7 @@ from taco.suffixes import IMAGE_SUFFIXES, check_image_folder, folder_images
 from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
 from .locks import ForkSafeLock
-from .messages import count, shown_path
+from .messages import count, locale_hint, shown_path
 
 __all__ = [
     "ANNOTATIONS_MAX_BYTES",
@@ -315,23 +316,26 @@ def no_crop() -> Transform:
 # ----------------------------------------------------------------------------------- datasets
 
 
-def _existing_files(root: Path, files: Iterable[str]) -> set[str]:
+def _existing_files(root: Path, files: Iterable[str]) -> dict[str, str]:
     """Those of ``files`` (paths under ``root``) that are regular files, or links to one: not a
-    folder, nor a pipe, whose read would wait for a writer for ever, nor a device."""
+    folder, nor a pipe, whose read would wait for a writer for ever, nor a device; each with its
+    path as the file system spells it (:func:`taco.captions_file.file_system_name`: ``café.png``
+    of a captions file is ``caf\\udcc3\\udca9.png`` under ``LC_ALL=C``), which opens it."""
     # One directory listing per parent folder instead of one stat per image (COCO: 80k+ files);
     # is_file() takes the file's type from the listing (a link alone is followed, by a stat).
     listings: dict[Path, set[str]] = {}
-    found = set()
+    found = {}
     for file in files:
-        parent = (root / file).parent
+        spelled = file_system_name(file)
+        parent = (root / spelled).parent
         if parent not in listings:
             try:
                 with os.scandir(parent) as entries:
                     listings[parent] = {e.name for e in entries if _is_file(e)}
             except OSError:
                 listings[parent] = set()
-        if Path(file).name in listings[parent]:
-            found.add(file)
+        if Path(spelled).name in listings[parent]:
+            found[file] = spelled
     return found
 
 
@@ -462,7 +466,7 @@ def count_usable(
         if at_most is not None and n >= at_most:
             break
         if file in present and (min_side is None
-                                or _fits(_shorter_side(root / file, max_pixels), min_side)):
+                                or _fits(_shorter_side(root / present[file], max_pixels), min_side)):
             n += 1
     return n
 
@@ -586,6 +590,8 @@ class CaptionedImages(Dataset[Sample]):
         if check_files:
             present = _existing_files(self.root, (r.file for r in captioned))
             kept, self.dropped["missing"] = _partition(captioned, lambda r: r.file in present)
+            # each as the file system spells it, which opens it (café.png under LC_ALL=C)
+            kept = [r if present[r.file] == r.file else r._replace(file=present[r.file]) for r in kept]
         self.outside, self.excluded, self.uncaptioned, self.missing = (
             len(self.dropped.get(k, ())) for k in ("outside", "excluded", "uncaptioned", "missing"))
         self.min_side = min_side
@@ -637,12 +643,20 @@ class CaptionedImages(Dataset[Sample]):
             ("too_small", f"under {self.min_side} px on the shorter side"),
             ("unreadable", "unreadable"),
         ]
+        # names of UTF-8 bytes the locale cannot read (LC_ALL=C): said after the last of those
+        # that matched no caption or no file, as what may be why
+        unmatched = [k for k in ("missing", "uncaptioned") if self.dropped.get(k)]
+        hint = next(filter(None, (locale_hint(file_system_name(f))
+                                  for k in unmatched for f in self.dropped[k])), "")
         parts = []
         for key, what in reasons:
             files = self.dropped.get(key, [])
             if files:
-                shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
+                # one spelling for every name: the file system's (caf\udcc3\udca9.png under LC_ALL=C)
+                shown = ", ".join(map(file_system_name, files[:3])) + (", ..." if len(files) > 3 else "")
                 why = f"; {files[0]}: {self.read_error}" if key == "unreadable" else ""
+                if hint and key == unmatched[-1]:
+                    why += f"; {hint}"
                 parts.append(f"{len(files)} {what} ({shown}{why})")
         return parts
 

@@ -205,3 +205,21 @@ def test_standard_input_on_a_terminal_is_refused(monkeypatch):
     monkeypatch.setattr("sys.stdin", _Tty())
     with pytest.raises(CLIError, match="- reads standard input, which is a terminal here"):
         expand_inputs(["-"], {".png"})
+
+
+def test_a_folder_of_other_files_says_how_many_and_that_one_may_be_named(tmp_path: Path) -> None:
+    """``taco decompress onlybin`` (a .taco saved as pic.bin) said only 'no input files (.taco) found':
+    it now counts the files of other suffixes left out and says a renamed one is read when named;
+    so does taco compress of a folder without images (captions and notes are not counted)."""
+    (tmp_path / "onlybin").mkdir()
+    (tmp_path / "onlybin" / "pic.bin").write_bytes(b"x")
+    (tmp_path / "onlybin" / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(CLIError) as refused:
+        expand_inputs([str(tmp_path / "onlybin")], {".taco"}, note_left_out="decompress")
+    assert str(refused.value) == (f"no input files (.taco) found in {tmp_path / 'onlybin'}; left out 1 file of "
+                                  f"another suffix ({tmp_path / 'onlybin' / 'pic.bin'}; a .taco file renamed so "
+                                  "is read when named itself)")
+    (tmp_path / "onlybin" / "b.dat").write_bytes(b"x")
+    with pytest.raises(CLIError, match=r"found in .*onlybin; left out 2 files of another suffix \(.*b\.dat, "
+                                       r".*pic\.bin; an image renamed so is read when named itself\)$"):
+        _compress_inputs(tmp_path / "onlybin")

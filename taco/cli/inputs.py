@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..fileobjects import name_key
-from ..messages import count, note, shown_path, some
+from ..messages import count, locale_hint, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs
 from .common import CLIError
 from .files import STDIN, closed_or_terminal
@@ -47,7 +47,8 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     those a user may have expected (not captions, notes or
     taco's other files; files it does not read as images only where the inputs are images),
     and one more names each folder named that holds no input, when other inputs are given
-    (with none at all the command is refused, naming what was left out). ``-`` is standard
+    (with none at all the command is refused, naming what was left out,
+    files of other suffixes counted too: a renamed .taco or image is read when named itself). ``-`` is standard
     input, [:data:`STDIN`], and must be the only input."""
     if "-" in paths:
         if len(paths) > 1:
@@ -91,6 +92,7 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         run = ("" if not runs else f"; {shown_path(runs[0])} holds a model checkpoint (for it: "
                f"taco models {shown_path(runs[0])})" if len(runs) == 1 else
                f"; {some(runs)} hold model checkpoints (for one: taco models FOLDER)")
+        why += _unnamed(left.unnamed, images)
         raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
                        + (f"; left out {_and(why)}" if why else "") + run)
     if note_left_out:
@@ -99,6 +101,17 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         for p in empty:
             note(note_left_out, f"no input files ({kinds}) found in {shown_path(p)}")
     return _once_each(out), folder
+
+
+def _unnamed(files: Sequence[Path], images: bool) -> list[str]:
+    """What the refusal of folders without inputs says of their files of other suffixes, among
+    which a file renamed may be (a .taco saved as ``pic.bin``): how many, and that such a file is
+    read when named itself; none for none."""
+    if not files:
+        return []
+    what = "an image" if images else "a .taco file"
+    return [f"{count(len(files), 'file')} of another suffix ({some(files)}; {what} renamed so is "
+            "read when named itself)"]
 
 
 def _folder_inputs(p: Path, suffixes: Collection[str], skip_in_folders: str | None, left: _LeftOut,
@@ -125,8 +138,10 @@ def _folder_inputs(p: Path, suffixes: Collection[str], skip_in_folders: str | No
                     left.outputs.append(f)
                 elif kind in suffixes:
                     out.append(f)
-                elif kind not in _EXPECTED_BESIDE and images:
-                    left.others.append(f)
+                elif kind not in _EXPECTED_BESIDE:
+                    left.unnamed.append(f)
+                    if images:
+                        left.others.append(f)
             except PermissionError:
                 if not os.access(p, os.X_OK):  # it lists (read permission), no more
                     raise CLIError(f"{shown_path(p)}: cannot open the files in the folder "
@@ -148,6 +163,8 @@ class _LeftOut:
         self.broken_links: list[Path] = []
         self.not_regular: list[Path] = []  # an input's name on a pipe, device or socket, or a link to one
         self.outputs: list[Path] = []  # taco decompress's NAME.decoded.png beside its source
+        # the files of other suffixes but captions, notes and taco's own (said when there is no input)
+        self.unnamed: list[Path] = []
 
     def parts(self, others: bool = True) -> list[str]:
         parts = []
@@ -314,7 +331,21 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
     lists that differ from theirs only in case or Unicode form, :func:`_near_names`). ``lookup``:
     the one the captions were looked up with (:attr:`taco.cli.inputs.CaptionSource.lookup`), so
     its files are not read again; without it, a new one. ``captions_option``: whether the
-    command has ``--captions FILE.jsonl`` to suggest (``taco demo`` has not)."""
+    command has ``--captions FILE.jsonl`` to suggest (``taco demo`` has not). Where the name of
+    an image without one holds UTF-8 bytes the locale's encoding cannot read (``LC_ALL=C``; a
+    captions file's line for it is found all the same, :func:`taco.captions_file.file_system_name`),
+    the line ends with :func:`taco.messages.locale_hint`."""
+    text = _uncaptioned_note(images, captions, captions_file, lookup, captions_option=captions_option)
+    if text is None:
+        return None
+    hint = next(filter(None, (locale_hint(str(image)) for image, caption in zip(images, captions, strict=True)
+                              if caption is None)), "")
+    return f"{text}; {hint}" if hint else text
+
+
+def _uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
+                      captions_file: str | None, lookup: CaptionLookup | None, *,
+                      captions_option: bool) -> str | None:
     from ..captions_file import FOLDER_CAPTIONS
 
     missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]

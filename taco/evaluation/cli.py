@@ -26,7 +26,7 @@ from ..cli.common import (
 )
 from ..cli.files import report_to
 from ..fileobjects import own_file_problem
-from ..messages import count, docs_ref, lone_surrogate, note, shown_path, to_stderr
+from ..messages import count, docs_ref, locale_hint, lone_surrogate, note, shown_path, to_stderr
 from .defaults import (
     DEFAULT_CAPTIONER,
     DEFAULT_CMMD_CLIP,
@@ -50,10 +50,14 @@ def _text_arg(text: str) -> str:
     """An argparse ``type`` for text drawn in a figure or kept in a result JSON (``--label``,
     ``--anchor``, ``--title``): one holding a lone surrogate (bytes of the command line that are
     not UTF-8) is refused, as a caption is (:func:`taco.messages.lone_surrogate`); matplotlib
-    cannot draw it, nor a UTF-8 results file hold it."""
+    cannot draw it, nor a UTF-8 results file hold it. Where its bytes are UTF-8 text the locale's
+    encoding could not read (``LC_ALL=C``), the refusal says how to have them read
+    (:func:`taco.messages.locale_hint`)."""
     bad = lone_surrogate(text)
     if bad is not None:
-        raise argparse.ArgumentTypeError(f"holds {bad}, which UTF-8 cannot encode: give it as UTF-8 text")
+        hint = locale_hint(text)
+        raise argparse.ArgumentTypeError(f"holds {bad}, which UTF-8 cannot encode: give it as UTF-8 text"
+                                         + (f" ({hint})" if hint else ""))
     return text
 
 

@@ -48,7 +48,7 @@ from taco.captions_file import (
     coco_caption_records,
     image_name_problem,
 )
-from taco.messages import lone_surrogate, stdin_refused
+from taco.messages import locale_hint, lone_surrogate, stdin_refused
 
 from ..errors import TacoError
 from ..jsonfiles import JSONFileTooLarge, read_json
@@ -302,12 +302,14 @@ def write_captions_jsonl(
     characters (a caption of millions of characters, hundreds of thousands of captions) is a
     :class:`CaptionImportError` naming its image, and nothing is written: taco's reader of the
     file would refuse that line. So is a ``captioner`` that UTF-8 cannot encode (a lone
-    surrogate: :func:`taco.messages.lone_surrogate`).
+    surrogate: :func:`taco.messages.lone_surrogate`; where its bytes are UTF-8 text the locale's
+    encoding could not read, ``LC_ALL=C``, with :func:`taco.messages.locale_hint`).
     """
     bad = lone_surrogate(captioner)
     if bad is not None:
+        hint = locale_hint(captioner)
         raise CaptionImportError(f"the captioner name {captioner!r:.60} holds {bad}, which a UTF-8 captions "
-                                 "file cannot hold; give it as UTF-8 text")
+                                 "file cannot hold; give it as UTF-8 text" + (f" ({hint})" if hint else ""))
     lines = []
     for r in records:
         line = json.dumps({"image": r.file, "captions": list(r.captions), "captioner": captioner},
