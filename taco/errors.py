@@ -18,6 +18,7 @@ are defined here too, and imported there: naming one in an ``except`` clause
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
 
@@ -103,12 +104,21 @@ class Interrupted(KeyboardInterrupt):
     """A command or training run stopped by a signal: SIGINT (Ctrl-C), SIGTERM or SIGHUP, with
     how far it got (``progress``: `` after 3 of 20 images; ...``, `` at step 40; ...``).
     :func:`taco.cli.main` turns SIGTERM and SIGHUP into this, and says ``progress`` when it
-    ends the command. A KeyboardInterrupt, so what handles Ctrl-C handles these too."""
+    ends the command. A KeyboardInterrupt, so what handles Ctrl-C handles these too. Said in
+    one line (``str``, the last line of a traceback in a notebook): ``stopped by SIGINT at step
+    40; ...``."""
 
     def __init__(self, signum: int, progress: str = "") -> None:
         super().__init__(signum, progress)
         self.signum = signum
         self.progress = progress
+
+    def __str__(self) -> str:
+        try:
+            name = signal.Signals(self.signum).name
+        except ValueError:  # not a signal this platform names
+            name = f"signal {self.signum}"
+        return f"stopped by {name}{self.progress}"
 
 
 #: taco's own folder: its frames are skipped when a warning is blamed on its caller.

@@ -195,3 +195,21 @@ def test_taco_official_output_exists_imports_no_torch():
     code = ("import sys, taco.official as o; from taco.errors import OutputExists; "
             "assert o.OutputExists is OutputExists; assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_interrupted_says_its_signal_and_progress_in_one_line():
+    """A stop raised to Python (a notebook's Ctrl-C of ``train(cfg)``) showed its args tuple:
+    ``(2, ' at step 1 ...')``; it now says the signal and how far it got."""
+    import pickle
+    import signal
+    import traceback
+
+    from taco.errors import Interrupted
+
+    stop = Interrupted(signal.SIGINT, " at step 1 (0.50 epochs); the model and state are saved")
+    assert str(stop) == "stopped by SIGINT at step 1 (0.50 epochs); the model and state are saved"
+    assert traceback.format_exception_only(stop) == [f"taco.errors.Interrupted: {stop}\n"]
+    assert str(Interrupted(signal.SIGTERM)) == "stopped by SIGTERM"
+    assert str(Interrupted(250)) == "stopped by signal 250"
+    again = pickle.loads(pickle.dumps(stop))
+    assert (again.signum, again.progress, str(again)) == (stop.signum, stop.progress, str(stop))

@@ -67,8 +67,11 @@ RESUMABLE_CHANGES = frozenset(
 )  # fmt: skip
 
 
-def resume_source(out_dir: Path, resume: str | Path | None) -> tuple[Path | None, str | None]:
+def resume_source(out_dir: Path, resume: str | Path | None, *,
+                  resume_with: str = "--resume") -> tuple[Path | None, str | None]:
     """Where a run starts: (the state to resume from, or None; a message for the user, or None).
+    ``resume_with`` is how the caller gives ``resume``, said in a refusal that needs it
+    (``--resume``, or from Python ``resume='runs/x'``: :class:`~taco.train.trainer.Trainer`).
 
     ``resume=None`` (no ``--resume``) refuses a folder that already holds a run's files or
     files under their names (:func:`held_files`): a state, a checkpoint (e.g. the one a GPU
@@ -86,7 +89,7 @@ def resume_source(out_dir: Path, resume: str | Path | None) -> tuple[Path | None
         if held is None:
             return None, None
         if held == STATE_FILE:
-            todo = "pass --resume to continue it"
+            todo = f"pass {resume_with} to continue it"
         elif held == CHECKPOINT_FILE:
             todo = (f"no {STATE_FILE} to continue it from; to train on from its weights: "
                     f"{init_from_command(out_dir, 'NEWDIR')}")
@@ -94,7 +97,7 @@ def resume_source(out_dir: Path, resume: str | Path | None) -> tuple[Path | None
             raise ConfigError(
                 f"{out_dir} already holds {held} (a run's, stopped before its first checkpoint, "
                 "or a file of yours), which a new run would overwrite; choose another out_dir, "
-                "or pass --resume to start that run again there"
+                f"or pass {resume_with} to start that run again there"
             )
         raise ConfigError(f"{out_dir} already holds a run ({held}); {todo}, or choose another out_dir")
     path = Path(resume)

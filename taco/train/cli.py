@@ -530,9 +530,11 @@ def run(args: argparse.Namespace) -> int:
     resume = None if args.resume is None else (resumed_run(args) or cfg.out_dir)
     try:
         if args.lambda_sweep:
-            lambda_sweep(cfg, resume=args.resume is not None, notes=notes)
-        else:
-            train(cfg, resume=resume, notes=notes)
+            lambda_sweep(cfg, resume=args.resume is not None, notes=notes, resume_with="--resume",
+                         go_on="the same taco train --lambda-sweep command with --resume")
+        else:  # how to go on, in the command line's words (the library's are Python's)
+            train(cfg, resume=resume, notes=notes, resume_with="--resume",
+                  go_on=f"taco train --resume {cfg.out_dir}")
     except (NonFiniteLossError, NoStepInTimeLimit, OutputWriteError) as e:
         from ..distributed import dist_env_from_environ
 

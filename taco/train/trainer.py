@@ -296,14 +296,23 @@ class Trainer:
 
     From its start to the end of :meth:`fit` (or :meth:`close`), the run holds ``out_dir``
     (:class:`~taco.locks.FolderLock`, on rank 0 for a torchrun job): another run into it is
-    refused at its start (:class:`~taco.locks.FolderInUse`), before it reads or writes there."""
+    refused at its start (:class:`~taco.locks.FolderInUse`), before it reads or writes there.
+
+    Its messages say how to continue the run in the caller's words: ``go_on``, after a signal
+    stopped it (``... saved in runs/x: go on with GO_ON``), and ``resume_with``, the argument that
+    continues the run in ``out_dir`` (``runs/x already holds a run (...); pass RESUME_WITH to
+    continue it``). By default Python's, ``train(cfg, resume='runs/x')`` and ``resume='runs/x'``;
+    ``taco train`` passes its own (``taco train --resume runs/x``, ``--resume``)."""
 
     def __init__(self, cfg: TrainConfig, resume: str | Path | None = None, *,
-                 notes: Sequence[str] = (), go_on: str | None = None) -> None:
+                 notes: Sequence[str] = (), go_on: str | None = None,
+                 resume_with: str | None = None) -> None:
         self.cfg = cfg.validate()  # a config built in Python: said before out_dir is touched
         self.notes = list(notes)  # said before the run's summary line (e.g. what init_from gave)
-        #: How to continue the run after a signal stopped it (default: --resume its folder).
-        self.go_on = go_on or f"taco train --resume {cfg.out_dir}"
+        #: How to continue the run after a signal stopped it (default: train() resuming its folder).
+        self.go_on = go_on or f"train(cfg, resume={str(cfg.out_dir)!r})"
+        #: The argument that continues the run held in out_dir (refused without it).
+        self.resume_with = resume_with or f"resume={str(cfg.out_dir)!r}"
         self.budget = TimeBudget.from_config(cfg)  # counts the set-up (decoding, encoding) too
         self._start_step = 0  # the step fit starts (or resumes) at: the shared stop checks
         self._saved_step: int | None = None  # the step of the last complete save (state and checkpoint)
@@ -329,7 +338,8 @@ class Trainer:
     def _set_up(self, cfg: TrainConfig, resume: str | Path | None) -> None:
         """The rest of :meth:`__init__`, ``out_dir`` held: where the run starts, its data,
         model, text inputs and optimisers."""
-        self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
+        self.resume_path, self.resume_note = resume_source(
+            self.out_dir, resume, resume_with=self.resume_with)
         meta = None if self.resume_path is None else load_train_state_meta(self.resume_path)
         # a finished run resumed (a sweep's --resume) logs nothing: its log may be read-only
         finished = meta is not None and run_finished(meta["progress"], cfg.epochs, cfg.max_steps)
@@ -1005,27 +1015,31 @@ def _close_at_exit(trainer: weakref.ref[Trainer]) -> None:
 
 
 def train(cfg: TrainConfig, resume: str | Path | None = None, *,
-          notes: Sequence[str] = ()) -> TrainResult:
+          notes: Sequence[str] = (), go_on: str | None = None,
+          resume_with: str | None = None) -> TrainResult:
     """Run one training job (see :class:`Trainer`; ``notes`` are said before its summary
-    line); leaves the process group on return. ``cfg`` is checked first
+    line; ``go_on`` and ``resume_with`` word how to continue it, by default as Python:
+    ``train(cfg, resume='runs/x')``); leaves the process group on return. ``cfg`` is checked first
     (:meth:`TrainConfig.validate`). The process's global generators, Python's ``random``,
     NumPy's and torch's, are seeded with ``seed`` plus the rank and left so (a caller that
     wants its own streams back saves and restores their states). It trains with autograd on
     whatever the caller's grad mode (inside ``torch.no_grad()`` or ``torch.inference_mode()``,
     after ``torch.set_grad_enabled(False)``: :func:`grad_enabled`) and leaves that mode as it was."""
     with leaving_process_group():
-        return Trainer(cfg, resume, notes=notes).fit()
+        return Trainer(cfg, resume, notes=notes, go_on=go_on, resume_with=resume_with).fit()
 
 
 def lambda_sweep(
     cfg: TrainConfig, lambdas: tuple[float, ...] | None = None, resume: bool = False, *,
-    notes: Sequence[str] = (),
+    notes: Sequence[str] = (), go_on: str = "the same lambda_sweep call with resume=True",
+    resume_with: str = "resume=True",
 ) -> list[TrainResult]:
     """Train one model per λ (default: the paper's six), one after the other, each in
     ``out_dir/lambda-<λ>`` (which each holds while it runs: :class:`Trainer`); with ``resume``,
     runs that have a state continue, finished ones are skipped by their own max_steps/epochs, and
     one stopped before its first state starts again from step 0 (a folder holding only a
-    checkpoint is refused, as :class:`Trainer` refuses it)."""
+    checkpoint is refused, as :class:`Trainer` refuses it). ``go_on`` and ``resume_with`` word
+    how to continue the sweep (:class:`Trainer`), by default as Python."""
     from ..recipe import LAMBDAS
 
     if model_config(cfg.validate()).qualities is not None:
@@ -1043,6 +1057,6 @@ def lambda_sweep(
             )  # fmt: skip
             results.append(Trainer(  # --resume: a λ stopped before its first state starts again
                 run_cfg, out if resume and out.is_dir() else None, notes=notes,
-                go_on="the same taco train --lambda-sweep command with --resume",
+                go_on=go_on, resume_with=resume_with,
             ).fit())  # fmt: skip
     return results

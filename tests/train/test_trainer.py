@@ -239,8 +239,8 @@ def test_a_signal_stops_a_lambda_sweep_with_its_checkpoint(tmp_path, tiny, monke
         lambda_sweep(cfg, lambdas=(0.0004, 0.015))
     assert raised.value.signum == signal.SIGTERM
     assert raised.value.progress.startswith(" at step 2 ")
-    assert raised.value.progress.endswith(
-        "go on with the same taco train --lambda-sweep command with --resume")
+    assert raised.value.progress.endswith(  # from Python: its words (taco train passes its own)
+        "go on with the same lambda_sweep call with resume=True")
     assert taco.load(tmp_path / "lambda-0.0004" / "checkpoint.safetensors").metadata[
         "trained_steps"] == 2
     assert not (tmp_path / "lambda-0.015").exists()
