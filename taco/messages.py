@@ -262,6 +262,18 @@ def locale_hint(text: str) -> str:
             "LC_ALL=C.UTF-8 or PYTHONUTF8=1")
 
 
+def utf8_name(name: str | os.PathLike[str]) -> str:
+    """A file's name as JSON output writes it, the same under every locale: its bytes read as UTF-8
+    (``LC_ALL=C`` without Python's UTF-8 mode reads the UTF-8 name ``café.png`` as
+    ``caf\\udcc3\\udca9.png``: ``café.png`` again), each byte that is still not UTF-8 written as
+    :func:`utf8_text` writes it (``\\xff``): UTF-8 text any JSON reader takes."""
+    try:
+        text = os.fsencode(name).decode("utf-8", "surrogateescape")
+    except UnicodeError:  # text the locale's encoding cannot hold (or a \ud800): as it is
+        text = os.fspath(name)
+    return str(utf8_text(text))
+
+
 def utf8_text(value: Any) -> Any:
     """``value`` (text, or JSON data: every string and key in it) as UTF-8 text can hold it: each
     byte that is not UTF-8 (a lone surrogate U+DC80..U+DCFF, as Python reads such a byte of a

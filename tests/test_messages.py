@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taco.messages import count, decoded_skipped
+from taco.messages import count, decoded_skipped, utf8_name
 
 
 def test_a_count_is_singular_for_one_only():
@@ -33,3 +33,10 @@ def test_did_you_mean_compares_names_case_folded() -> None:
         " (did you mean 'taco-minilm-small-q4'?)"
     assert did_you_mean("ELIC.pt", ["elic.safetensors"], key=lambda n: n.rsplit(".", 1)[0]) == \
         " (did you mean 'elic.safetensors'?)"
+
+
+def test_a_file_name_is_written_as_its_utf8_bytes_whatever_the_locale():
+    # as LC_ALL=C without Python's UTF-8 mode reads the UTF-8 name café.png, and as a UTF-8 locale reads it
+    assert utf8_name("caf\udcc3\udca9.png") == "café.png" == utf8_name("café.png")
+    assert utf8_name("bad\udcff.taco") == "bad\\xff.taco"  # not UTF-8 in any locale
+    assert utf8_name("x\ud800.taco") == "x\\ud800.taco"  # no bytes at all: as utf8_text writes it

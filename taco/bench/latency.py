@@ -7,7 +7,6 @@ See :mod:`taco.bench` for what is measured and how; the headline numbers are rat
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from torch import Tensor
 from ..codec import analysis_with_text_overlap, coding_codec, pad_to_multiple, takes_pending_caption
 from ..devices import MAX_THREADS, device_description
 from ..errors import TacoValueError
-from ..messages import utf8_text
+from ..messages import utf8_name
 from ..models import create_model, fast_codec
 from ..models.elic import ELIC
 from ..pipeline import compress_batch, encode_with_text_overlap
@@ -37,18 +36,11 @@ from .timing import Recorder, clocks
 
 
 def json_names(value: Any) -> Any:
-    """``value`` (a path, an image's name, JSON data holding them) as the bench's JSON writes it,
-    the same under every locale: text read from a file name as its bytes (``LC_ALL=C`` without
-    Python's UTF-8 mode reads the UTF-8 name ``café.png`` as ``caf\\udcc3\\udca9.png``) read
-    again as UTF-8 (``café.png``), and each byte that is still not UTF-8 (0xff) written as
-    :func:`taco.messages.utf8_text` writes it for ``taco evaluate`` (``\\xff``): UTF-8 text
-    any JSON reader takes."""
+    """``value`` (a path, an image's name, JSON data holding them) as the bench's JSON writes it:
+    each string as :func:`taco.messages.utf8_name` writes a file's name (the same under every
+    locale; a byte that is not UTF-8 as ``\\xff``, as ``taco evaluate`` writes it)."""
     if isinstance(value, str):
-        try:
-            value = os.fsencode(value).decode("utf-8", "surrogateescape")
-        except UnicodeError:  # text the locale's encoding cannot hold (or a \ud800): as it is
-            pass
-        return utf8_text(value)
+        return utf8_name(value)
     if isinstance(value, dict):
         return {json_names(k): json_names(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

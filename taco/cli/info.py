@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
-from ..messages import shown_path, utf8_text
+from ..messages import shown_path, utf8_name
 from ..resolve import decoding_needs
 from .common import COMMAND_HELP, Failures, path_arg
 from .files import read_taco, report_to
@@ -43,14 +42,6 @@ def _shown_model_id(model_id: str) -> str:
     return model_id
 
 
-def json_path(path: str | os.PathLike[str]) -> str:
-    """A file's name as the JSON output gives it, whatever the locale: its bytes read as UTF-8
-    (under ``LC_ALL=C`` without Python's UTF-8 mode ``café`` too, not two lone surrogates), each
-    byte that is not UTF-8 written as ``\\xff`` (:func:`taco.messages.utf8_text`), as taco
-    evaluate's results files write names."""
-    return str(utf8_text(os.fsencode(path).decode("utf-8", "surrogateescape")))
-
-
 def cmd_info(args: argparse.Namespace) -> int:
     files, _ = expand_inputs(args.files, {".taco"})
     failures = Failures("info")
@@ -65,7 +56,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             raise
         h = f.header
         info = {
-            "file": json_path(src),
+            "file": utf8_name(src),
             "format_version": h.version,
             "model_id": h.model_id,
             "model_fingerprint": h.fingerprint.hex(),
