@@ -39,7 +39,7 @@ from ..shards import (
     find,
     remove_stale,
 )
-from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
+from .config import INIT_WARMUP_STEPS, PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
 from .distributed import DistEnv
 from .schedule import lr_at
 from .state import (
@@ -70,8 +70,11 @@ RESUMABLE_CHANGES = frozenset(
 def resume_source(out_dir: Path, resume: str | Path | None, *,
                   resume_with: str = "--resume") -> tuple[Path | None, str | None]:
     """Where a run starts: (the state to resume from, or None; a message for the user, or None).
-    ``resume_with`` is how the caller gives ``resume``, said in a refusal that needs it
-    (``--resume``, or from Python ``resume='runs/x'``: :class:`~taco.train.trainer.Trainer`).
+    ``resume_with`` is how the caller gives ``resume``, said in a refusal that needs it: the
+    command line's flag (``--resume``), whose words every refusal then uses (``--resume RUN``,
+    ``--init-from``, ``--out-dir``), or from Python ``resume='runs/x'``
+    (:class:`~taco.train.trainer.Trainer`), whose refusals speak Python (``resume='RUN'``,
+    ``load_config(...)`` with ``init_from``, ``out_dir``: :func:`python_words`).
 
     ``resume=None`` (no ``--resume``) refuses a folder that already holds a run's files or
     files under their names (:func:`held_files`): a state, a checkpoint (e.g. the one a GPU
@@ -84,6 +87,7 @@ def resume_source(out_dir: Path, resume: str | Path | None, *,
     Another run's state continues in ``out_dir`` only when ``out_dir`` holds none of those files
     (which it would overwrite): otherwise a :class:`ConfigError` names both folders.
     """
+    python = python_words(resume_with)
     held = held_files(out_dir)
     if resume is None:
         if held is None:
@@ -92,7 +96,7 @@ def resume_source(out_dir: Path, resume: str | Path | None, *,
             todo = f"pass {resume_with} to continue it"
         elif held == CHECKPOINT_FILE:
             todo = (f"no {STATE_FILE} to continue it from; to train on from its weights: "
-                    f"{init_from_command(out_dir, 'NEWDIR')}")
+                    f"{init_from_command(out_dir, 'NEWDIR', python=python)}")
         else:
             raise ConfigError(
                 f"{out_dir} already holds {held} (a run's, stopped before its first checkpoint, "
@@ -106,21 +110,37 @@ def resume_source(out_dir: Path, resume: str | Path | None, *,
     elsewhere = path.parent.resolve() != out_dir.resolve()
     if elsewhere and held is not None:
         what = f"another run ({held})" if held in (STATE_FILE, CHECKPOINT_FILE) else held
+        own = (f"out_dir={str(path.parent)!r} with resume={str(path.parent)!r}" if python
+               else "--resume without --out-dir")
         raise ConfigError(
-            f"--resume {path.parent}: {out_dir} holds {what}, which "
+            f"{resume_named(path.parent, python)}: {out_dir} holds {what}, which "
             f"continuing {path.parent} there would overwrite; continue it in its own folder "
-            "(--resume without --out-dir), or give an out_dir that holds no run"
+            f"({own}), or give an out_dir that holds no run"
         )
     if state_exists(path):
         return path, None
     if find(path.parent / CHECKPOINT_FILE) is not None:
-        raise TrainStateError(no_state_to_resume(path.parent, out_dir if elsewhere else None))
+        raise TrainStateError(no_state_to_resume(path.parent, out_dir if elsewhere else None,
+                                                 python=python))
     if not elsewhere:
         return None, (
             f"nothing to resume in {out_dir} (no {STATE_FILE}: the run stopped before its first "
             "checkpoint, or never started); starting from step 0"
         )
-    raise TrainStateError(f"--resume: {path} does not exist")
+    missing = f"resume={str(resume)!r}: {path}" if python else f"--resume: {path}"
+    raise TrainStateError(f"{missing} does not exist")
+
+
+def python_words(resume_with: str) -> bool:
+    """Whether a caller that gives ``resume`` as ``resume_with`` is told things in Python's
+    words (``resume='runs/x'``, ``resume=True``), not the command line's (a flag: ``--resume``)."""
+    return not resume_with.startswith("--")
+
+
+def resume_named(run: Path, python: bool = False) -> str:
+    """``resume`` naming ``run`` as its caller gives it: ``--resume RUN``, or from Python
+    ``resume='RUN'``."""
+    return f"resume={str(run)!r}" if python else f"--resume {run}"
 
 
 def held_files(out_dir: Path) -> str | None:
@@ -134,21 +154,30 @@ def held_files(out_dir: Path) -> str | None:
     return next((name for name in RUN_FILES if (out_dir / name).exists()), None)
 
 
-def init_from_command(run: Path, out_dir: Path | str) -> str:
+def init_from_command(run: Path, out_dir: Path | str, *, python: bool = False) -> str:
     """The command that starts a new run in ``out_dir`` from the weights of the run in ``run``
-    (its own config.yaml as the config, when it has one)."""
-    config = run / RUN_CONFIG_FILE if (run / RUN_CONFIG_FILE).is_file() else "CONFIG"
-    return f"taco train {config} --init-from {run} -o {out_dir}"
+    (its own config.yaml as the config, when it has one); ``python``: the ``train`` call that
+    does (``train(load_config(CONFIG, ['init_from=RUN', 'warmup_steps=100', 'out_dir=NEWDIR']))``,
+    the run ``--init-from`` makes: its lr warm-up, :data:`~taco.train.config.INIT_WARMUP_STEPS`,
+    which the run's own config.yaml does not give it)."""
+    has_config = (run / RUN_CONFIG_FILE).is_file()
+    if python:
+        config = repr(str(run / RUN_CONFIG_FILE)) if has_config else "CONFIG"
+        keys = [f"init_from={run}", f"warmup_steps={INIT_WARMUP_STEPS}", f"out_dir={out_dir}"]
+        return f"train(load_config({config}, {keys!r}))"
+    return f"taco train {run / RUN_CONFIG_FILE if has_config else 'CONFIG'} --init-from {run} -o {out_dir}"
 
 
-def no_state_to_resume(run: Path, out_dir: Path | None = None) -> str:
+def no_state_to_resume(run: Path, out_dir: Path | None = None, *, python: bool = False) -> str:
     """Why ``--resume run`` cannot go on where ``run`` holds a checkpoint but no training
     state (a GPU slice's folder: only the float16 checkpoint comes back), and what starts a new
-    run from its weights (in ``out_dir``, or a new folder)."""
+    run from its weights (in ``out_dir``, or a new folder); ``python``: in Python's words
+    (``resume='RUN'``, :func:`init_from_command`)."""
     return (
-        f"--resume {run}: it holds a checkpoint ({CHECKPOINT_FILE}) but no {STATE_FILE} to "
-        "continue from (the optimiser state and progress are not in a checkpoint); to train on "
-        f"from its weights (fresh Adam, lr warm-up): {init_from_command(run, out_dir or 'NEWDIR')}"
+        f"{resume_named(run, python)}: it holds a checkpoint ({CHECKPOINT_FILE}) but no "
+        f"{STATE_FILE} to continue from (the optimiser state and progress are not in a "
+        "checkpoint); to train on from its weights (fresh Adam, lr warm-up): "
+        f"{init_from_command(run, out_dir or 'NEWDIR', python=python)}"
     )
 
 

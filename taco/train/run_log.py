@@ -10,10 +10,12 @@ appears once; a fresh run starts an empty log.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import math
 import os
+import shutil
 import stat
 import warnings
 from collections.abc import Callable, Mapping
@@ -195,6 +197,7 @@ class RunLog:
         self.write_error = write_error
         self._file: Any = None
         self._tb: Any = None
+        self._made: list[Path] = []  # what open() created in out_dir (discard removes it)
         if is_main:  # before the run builds its model and data (minutes) to fail at a write
             check_run_files(out_dir, appends=appends)
 
@@ -203,11 +206,14 @@ class RunLog:
     def open(self, config_yaml: str, start_step: int) -> None:
         """Write config.yaml; keep the log's records up to ``start_step`` (none when 0). Either
         file a symbolic link is refused (:func:`refuse_linked_run_file`: checked when the run
-        was set up, again here), and the log is opened for appending without following one."""
+        was set up, again here), and the log is opened for appending without following one.
+        What was not there before (config.yaml, log.jsonl, ``tb/``) is noted: :meth:`discard`."""
         if not self.is_main:
             return
         for name in (CONFIG_FILE, LOG_FILE):
             refuse_linked_run_file(self.out_dir / name)
+        self._made = [self.out_dir / name for name in (CONFIG_FILE, LOG_FILE, "tb")
+                      if not os.path.lexists(self.out_dir / name)]
         path = self.out_dir
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -237,6 +243,20 @@ class RunLog:
         if self._tb is not None:
             self._tb.close()
             self._tb = None
+
+    def discard(self) -> None:
+        """Close, and remove what :meth:`open` created (config.yaml, log.jsonl, ``tb/``), never
+        what was there before (a resumed run's files): a run that ends before its first step
+        leaves no folder that looks like a run, and the same command can run again. The folder
+        itself, if the run made it, goes with the run's lock (:class:`~taco.locks.FolderLock`)."""
+        self.close()
+        made, self._made = self._made, []
+        for path in made:
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record (a dict with ``kind`` and ``step``) to log.jsonl and TensorBoard."""

@@ -170,7 +170,8 @@ class StopSignals:
     standard error says so, written straight to the stream: a handler must not wait for a lock
     the interrupted code may hold, as a progress bar's); a second one (not the first repeated
     within :data:`REPEAT_S`) stops it at once, as it would have without this (the handler from
-    before runs: a KeyboardInterrupt, or the signal's default action).
+    before runs: a KeyboardInterrupt, or the signal's default action). The line starts with
+    ``says`` (``taco train: SIGINT: stopping after this step, ...``).
 
     Installed in the main thread only (the only one Python runs handlers in), over every
     handler but an ignored signal's (``nohup``), and put back on exit. A process forked
@@ -181,8 +182,9 @@ class StopSignals:
     worker (the loader's last-resort ``terminate()``).
     torch's workers set their own SIGTERM handler: :func:`worker_signals` puts this rule back."""
 
-    def __init__(self, announce: bool = True) -> None:
+    def __init__(self, announce: bool = True, says: str = "taco train") -> None:
         self.announce = announce
+        self.says = says  # the announcement's prefix (a train() called from Python: "train")
         self.signum: int | None = None
         self.first_at = 0.0  # when the first signal came (time.monotonic)
         self.previous: dict[int, Any] = {}
@@ -219,7 +221,7 @@ class StopSignals:
             self.signum, self.first_at = signum, time.monotonic()
             if self.announce:
                 name = signal.Signals(signum).name
-                line = (f"\ntaco train: {name}: stopping after this step, with a checkpoint "
+                line = (f"\n{self.says}: {name}: stopping after this step, with a checkpoint "
                         f"(another {name} stops at once, losing the steps since the last one)\n")
                 with contextlib.suppress(OSError, ValueError):
                     os.write(sys.stderr.fileno(), line.encode())

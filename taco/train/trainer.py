@@ -31,7 +31,9 @@ writing nothing, when the set-up left no time for one step), or when Ctrl-C, SIG
 (:class:`~taco.train.schedule.StopSignals`): after the step in hand, with a final checkpoint, then
 :class:`~taco.errors.Interrupted` says where it stopped. A non-finite loss or gradient stops the run with
 :class:`NonFiniteLossError`, a file that cannot be written (full disk) with
-:class:`OutputWriteError`; both leave the last good files as they were.
+:class:`OutputWriteError`; both leave the last good files as they were. Any error before the
+run's first step (its first batch unreadable) removes the config.yaml and log.jsonl it wrote, and
+the folder if it made it, as the first step's stop check leaves nothing (:meth:`RunLog.discard`).
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ from .checkpoints import (
     clear_leftovers,
     held_files,
     init_from_command,
+    python_words,
     read_state,
     resume_source,
     state_meta,
@@ -301,8 +304,11 @@ class Trainer:
     Its messages say how to continue the run in the caller's words: ``go_on``, after a signal
     stopped it (``... saved in runs/x: go on with GO_ON``), and ``resume_with``, the argument that
     continues the run in ``out_dir`` (``runs/x already holds a run (...); pass RESUME_WITH to
-    continue it``). By default Python's, ``train(cfg, resume='runs/x')`` and ``resume='runs/x'``;
-    ``taco train`` passes its own (``taco train --resume runs/x``, ``--resume``)."""
+    continue it``; the other refusals of a run folder and the stops' ways on, too). By default
+    Python's, ``train(cfg, resume='runs/x')`` and ``resume='runs/x'``; ``taco train`` passes its
+    own (``taco train --resume runs/x``, ``--resume``). Its lines on stderr (the summary, notes,
+    a signal's ``stopping after this step``) start ``taco train:`` where ``resume_with`` is the
+    command line's flag, ``train:`` from Python."""
 
     def __init__(self, cfg: TrainConfig, resume: str | Path | None = None, *,
                  notes: Sequence[str] = (), go_on: str | None = None,
@@ -313,6 +319,9 @@ class Trainer:
         self.go_on = go_on or f"train(cfg, resume={str(cfg.out_dir)!r})"
         #: The argument that continues the run held in out_dir (refused without it).
         self.resume_with = resume_with or f"resume={str(cfg.out_dir)!r}"
+        #: What its lines on stderr start with: ``taco train`` (a flag, ``--resume``, says the
+        #: command line is the caller), else ``train`` (called from Python).
+        self.says = "train" if python_words(self.resume_with) else "taco train"
         self.budget = TimeBudget.from_config(cfg)  # counts the set-up (decoding, encoding) too
         self._start_step = 0  # the step fit starts (or resumes) at: the shared stop checks
         self._saved_step: int | None = None  # the step of the last complete save (state and checkpoint)
@@ -561,7 +570,7 @@ class Trainer:
                 wrote = True
         done = (f"wrote its checkpoint of step {p.step}, which a stop had left behind"
                 if wrote else "nothing to do")
-        self.log.say(f"taco train: {run} already finished at step {p.step} "
+        self.log.say(f"{self.says}: {run} already finished at step {p.step} "
                      f"(raise max_steps or epochs to train on); {done}")
         return self._result({}, "done")
 
@@ -571,21 +580,22 @@ class Trainer:
             return self._already_finished()
         budget = self.budget
         self._start_step = p.step
-        with StopSignals(announce=self.env.is_main) as stop:
+        with StopSignals(announce=self.env.is_main, says=self.says) as stop:
             if self._set_up_signals:
                 stop.take(self._set_up_signals[0])
             self._refuse_first_step(stop)
             stopped: str = "done"
             signum: int | None = None
-            self._open_log()
-            bar = self.log.progress_bar(self.total_steps, p.step)
+            bar = None
             window: list[dict[str, Tensor]] = []
             unchecked: list[tuple[int, int, dict[str, Tensor]]] = []  # (step, epoch, parts)
             last: dict[str, float] = {}
-            t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
-            validated = p.step  # the step of the last validation
-            t_step = time.perf_counter()  # a step's time counts drawing its batch
             try:
+                self._open_log()
+                bar = self.log.progress_bar(self.total_steps, p.step)
+                t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
+                validated = p.step  # the step of the last validation
+                t_step = time.perf_counter()  # a step's time counts drawing its batch
                 while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
                     for batch in self.batches():
                         self._set_lr()
@@ -622,6 +632,12 @@ class Trainer:
                 if (self.validates and validated != p.step
                         and stopped != "interrupted"):  # asked to stop: not a validation more
                     self._validate_together()
+            except BaseException:
+                if p.step == self._start_step:  # ended before its first step (its first batch
+                    # unreadable, out of memory): nothing of this run's stays, as when the first
+                    # step's check stops it (_refuse_first_step), so the same command runs again
+                    self.log.discard()
+                raise
             finally:
                 if bar is not None:
                     bar.close()
@@ -667,7 +683,7 @@ class Trainer:
         self.log.open(dump_config(self.cfg, absolute=True), self.progress.step)
         for note in [self.resume_note, *self.notes, self._epochs_note(), frozen_base_note(self.cfg)]:
             if note:
-                self.log.say(f"taco train: note: {note}")
+                self.log.say(f"{self.says}: note: {note}")
         self.log.say(self._summary())
 
     def _set_lr(self) -> None:
@@ -822,16 +838,18 @@ class Trainer:
         ``--resume`` continues from, which is its training state's (the state is written first: a
         failed checkpoint leaves it a step behind); or, no state saved yet (the first one
         failed, or none was due), that the run starts again. With ``todo`` (``free some
-        space``): what to do first, then how to go on."""
+        space``): what to do first, then how to go on. In the caller's words (``resume_with``:
+        ``--resume``, or from Python ``resume='runs/x'``)."""
         first = f"{todo} and " if todo else ""
         own = self.out_dir / STATE_FILE
         state = own if state_exists(own) or self.resume_path is None else self.resume_path
         step = state_step(state)
         if step is None:  # a new run in a run's folder is refused: --resume, or its weights
             if held_files(self.out_dir) != CHECKPOINT_FILE:
-                return f"no resumable state yet: {first}run again with --resume (from step 0)"
+                return f"no resumable state yet: {first}run again with {self.resume_with} (from step 0)"
             return (f"no resumable state yet, only the model ({self.out_dir / CHECKPOINT_FILE}): "
-                    f"{first}train on from it with {init_from_command(self.out_dir, 'NEWDIR')}")
+                    f"{first}train on from it with "
+                    f"{init_from_command(self.out_dir, 'NEWDIR', python=self.says == 'train')}")
         saved = self.out_dir / CHECKPOINT_FILE
         model_step = self._checkpoint_step()
         if model_step is None:  # resumed from another folder, no checkpoint written here yet
@@ -839,9 +857,9 @@ class Trainer:
         elif model_step == step:
             kept = f"the last good checkpoint is kept: {saved} (step {step})"
         else:
-            kept = (f"the last good checkpoint is kept: {saved} (step {model_step}; --resume "
+            kept = (f"the last good checkpoint is kept: {saved} (step {model_step}; {self.resume_with} "
                     f"continues from step {step})")
-        return kept + (f"; {first}continue with --resume" if todo else "")
+        return kept + (f"; {first}continue with {self.resume_with}" if todo else "")
 
     def _checkpoint_step(self) -> int | None:
         """The step of the checkpoint in out_dir; None where there is none (or none that reads)."""
@@ -875,7 +893,7 @@ class Trainer:
             data += f" ({self.resident.nbytes / 2**20:.0f} MiB on {self.device})"
         options = [k for k in ("bf16", "channels_last", "compile", "fused_adam") if getattr(cfg, k)]
         return (
-            f"taco train: preset {cfg.preset}, model {cfg.resolved_model()} "
+            f"{self.says}: preset {cfg.preset}, model {cfg.resolved_model()} "
             f"({n_train / 1e6:.2f} M of {n_all / 1e6:.2f} M parameters train), text {text}, "
             f"{self._lambdas()} k_p={cfg.k_p:g} k_j={self.loss_fn.k_j:g} β={cfg.beta:g}; "
             f"{data}, {count(self.steps_per_epoch, 'step')}/epoch x "

@@ -15,7 +15,7 @@ import pytest
 from taco.cli import main as taco_main
 from taco.errors import Interrupted
 from taco.train import ConfigError, load_config, train
-from taco.train.trainer import STATE_FILE, Trainer
+from taco.train.trainer import CHECKPOINT_FILE, STATE_FILE, Trainer
 
 
 @pytest.fixture
@@ -74,3 +74,68 @@ def test_taco_train_keeps_its_command_line_wording(tmp_path, tiny, stop_in_step_
     assert capsys.readouterr().err == (
         f"taco train: error: {run} already holds a run ({STATE_FILE}); pass --resume to continue "
         "it, or choose another out_dir\n")
+
+
+def test_a_python_caller_is_told_python_for_a_checkpoint_without_state(tmp_path, tiny):
+    """A folder holding only a checkpoint (a GPU slice's): refused by a new run and by resume,
+    with the train() call that starts from its weights, not 'taco train ... --init-from'."""
+    from taco.train.state import TrainStateError
+
+    run = tmp_path / "gpuback"
+    run.mkdir()
+    (run / CHECKPOINT_FILE).write_bytes(b"weights")
+    cfg = load_config(None, tiny(run, max_steps=2))
+    init = (f"train(load_config(CONFIG, ['init_from={run}', 'warmup_steps=100', "
+            "'out_dir=NEWDIR']))")
+    with pytest.raises(ConfigError) as refused:
+        train(cfg)
+    assert str(refused.value) == (
+        f"{run} already holds a run ({CHECKPOINT_FILE}); no {STATE_FILE} to continue it from; to "
+        f"train on from its weights: {init}, or choose another out_dir")
+    with pytest.raises(TrainStateError) as resumed:
+        train(cfg, resume=run)
+    assert str(resumed.value).startswith(f"resume={str(run)!r}: it holds a checkpoint")
+    assert str(resumed.value).endswith(f": {init}") and "--" not in str(resumed.value)
+
+
+def test_a_python_caller_is_told_python_for_a_run_resumed_into_another(tmp_path, tiny):
+    from taco.train.state import TrainStateError
+
+    src, other = tmp_path / "src", tmp_path / "other"
+    for folder in (src, other):
+        folder.mkdir()
+        (folder / STATE_FILE).write_bytes(b"")
+    with pytest.raises(ConfigError) as refused:
+        train(load_config(None, tiny(other, max_steps=2)), resume=src)
+    assert str(refused.value) == (
+        f"resume={str(src)!r}: {other} holds another run ({STATE_FILE}), which continuing {src} "
+        f"there would overwrite; continue it in its own folder (out_dir={str(src)!r} with "
+        f"resume={str(src)!r}), or give an out_dir that holds no run")
+    typo = tmp_path / "typo"
+    with pytest.raises(TrainStateError, match=re.escape(f"resume={str(typo)!r}: {typo} does not exist")):
+        train(load_config(None, tiny(tmp_path / "new", max_steps=2)), resume=typo)
+
+
+def test_a_python_callers_lines_do_not_say_taco_train(tmp_path, tiny, stop_in_step_2, capfd):
+    """train() from Python: its summary, notes and the signal's announcement start 'train:',
+    the command line's 'taco train:' (below) being no command a notebook ran."""
+    run = tmp_path / "p"
+    with pytest.raises(Interrupted):
+        train(load_config(None, tiny(run, max_steps=4, ckpt_interval=4)))
+    err = capfd.readouterr().err
+    assert "train: preset taco, model taco-tiny" in err
+    assert "train: SIGTERM: stopping after this step, with a checkpoint" in err
+    assert "taco train" not in err
+
+    stop_in_step_2()
+    train(load_config(None, tiny(run, max_steps=4)), resume=run)
+    err = capfd.readouterr().err
+    assert "taco train" not in err and "train: preset taco" in err
+
+
+def test_taco_train_keeps_its_line_prefix(tmp_path, tiny, stop_in_step_2, capfd):
+    run = tmp_path / "p"
+    assert taco_main(["train", "--set", *tiny(run, max_steps=4, ckpt_interval=4)]) == 128 + signal.SIGTERM
+    err = capfd.readouterr().err
+    assert "taco train: preset taco, model taco-tiny" in err
+    assert "taco train: SIGTERM: stopping after this step, with a checkpoint" in err

@@ -70,3 +70,54 @@ def test_a_signal_before_the_first_step_leaves_nothing(tmp_path, tiny, monkeypat
     assert taco_main(["train", "--set", *tiny(out, max_steps=2, **ELIC)]) == 130
     assert "before its first step" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+
+def jpegs(folder: Path, whole: bool = False) -> Path:
+    """3 captioned 128x128 JPEGs in ``folder``, each cut short after its header unless
+    ``whole``: the set-up reads them, the first batch cannot (``no readable image found``)."""
+    from PIL import Image
+
+    folder.mkdir(exist_ok=True)
+    for k in range(3):
+        path = folder / f"p{k}.jpg"
+        Image.effect_noise((128, 128), 64 + k).convert("RGB").save(path, quality=95)
+        if not whole:
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+        (folder / f"p{k}.txt").write_text(f"photo {k}\n")
+    return folder
+
+
+def test_a_first_batch_error_leaves_nothing_and_the_command_runs_again(tmp_path, tiny, capsys):
+    """The first batch unreadable (exit 2): config.yaml and log.jsonl were written before it
+    was drawn, and the same command after the photos were replaced was refused ('already holds
+    config.yaml'). The run's files and the folder it made go, as a time limit's stop's do."""
+    photos = jpegs(tmp_path / "bad")
+    out = tmp_path / "runs" / "bad"
+    argv = ["train", "--set", *tiny(out, max_steps=1, **ELIC), f"data.root={photos}"]
+    assert taco_main(argv) == 2
+    assert "no readable image found" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+    jpegs(photos, whole=True)  # the photos replaced: the same command
+    assert taco_main(argv) == 0, capsys.readouterr().err
+    assert (out / "checkpoint.safetensors").is_file()
+
+
+def test_a_first_batch_error_keeps_what_was_there(tmp_path, tiny, capsys):
+    """A user's folder keeps its own files; a run resumed with nothing saved yet keeps the
+    config.yaml and log.jsonl it found (never removed: not this run's)."""
+    photos = jpegs(tmp_path / "bad")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    assert taco_main(["train", "--set", *tiny(mine, max_steps=1, **ELIC), f"data.root={photos}"]) == 2
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+    killed = tmp_path / "killed"  # a run killed before its first checkpoint
+    killed.mkdir()
+    (killed / "config.yaml").write_text("{}\n")
+    (killed / "log.jsonl").write_text("")
+    argv = ["train", "--set", *tiny(killed, max_steps=1, **ELIC), f"data.root={photos}", "--resume"]
+    assert taco_main(argv) == 2
+    assert "no readable image found" in capsys.readouterr().err
+    assert sorted(p.name for p in killed.iterdir()) == ["config.yaml", "log.jsonl"]

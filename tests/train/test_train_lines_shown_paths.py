@@ -14,7 +14,7 @@ def test_a_run_folders_odd_name_is_shown_escaped(tmp_path, tiny, capsys):
     err = capsys.readouterr().err
     assert "\x1b" not in err
     lines = err.splitlines()
-    note = [line for line in lines if line.startswith("taco train: note: nothing to resume")]
+    note = [line for line in lines if line.startswith("train: note: nothing to resume")]
     assert len(note) == 1 and "run\\nx\\x1b[31m" in note[0], err
     done = [line for line in lines if line.startswith("done: ")]
     assert len(done) == 1 and done[0].endswith("run\\nx\\x1b[31m/checkpoint.safetensors"), err
