@@ -264,13 +264,15 @@ def locale_hint(text: str) -> str:
 
 def utf8_name(name: str | os.PathLike[str]) -> str:
     """A file's name as JSON output writes it, the same under every locale: its bytes read as UTF-8
-    (``LC_ALL=C`` without Python's UTF-8 mode reads the UTF-8 name ``café.png`` as
-    ``caf\\udcc3\\udca9.png``: ``café.png`` again), each byte that is still not UTF-8 written as
-    :func:`utf8_text` writes it (``\\xff``): UTF-8 text any JSON reader takes."""
+    where they are UTF-8 (``LC_ALL=C`` without Python's UTF-8 mode reads the UTF-8 name
+    ``café.png`` as ``caf\\udcc3\\udca9.png``: ``café.png`` again), else as the locale read them
+    (``café.png`` named in Latin-1 under a Latin-1 locale), each byte that no encoding read
+    written as :func:`utf8_text` writes it (``\\xff``): UTF-8 text any JSON reader takes."""
+    text = os.fspath(name)
     try:
-        text = os.fsencode(name).decode("utf-8", "surrogateescape")
-    except UnicodeError:  # text the locale's encoding cannot hold (or a \ud800): as it is
-        text = os.fspath(name)
+        text = os.fsencode(text).decode("utf-8")
+    except UnicodeError:  # not UTF-8 (or text no bytes hold, a \ud800): as the locale read it
+        pass
     return str(utf8_text(text))
 
 

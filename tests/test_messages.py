@@ -40,3 +40,12 @@ def test_a_file_name_is_written_as_its_utf8_bytes_whatever_the_locale():
     assert utf8_name("caf\udcc3\udca9.png") == "café.png" == utf8_name("café.png")
     assert utf8_name("bad\udcff.taco") == "bad\\xff.taco"  # not UTF-8 in any locale
     assert utf8_name("x\ud800.taco") == "x\\ud800.taco"  # no bytes at all: as utf8_text writes it
+
+
+def test_a_file_name_the_locale_reads_but_utf8_does_not_is_written_as_the_locale_read_it(monkeypatch):
+    # a Latin-1 locale (none installed here: its file-name encoding stands in): café.png named in
+    # Latin-1 bytes reads as café.png there and is written so, not as caf\\xe9.png
+    import os
+    monkeypatch.setattr(os, "fsencode", lambda name: os.fspath(name).encode("latin-1", "surrogateescape"))
+    assert utf8_name("café.png") == "café.png"
+    assert utf8_name("cafÃ©.png") == "café.png"  # UTF-8 bytes read as Latin-1: their UTF-8 text
