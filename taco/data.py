@@ -65,7 +65,13 @@ from taco.images import (
     open_image,
     to_rgb,
 )
-from taco.suffixes import IMAGE_SUFFIXES, check_image_folder, folder_images
+from taco.suffixes import (
+    IMAGE_SUFFIXES,
+    check_image_folder,
+    folder_images,
+    image_subfolders,
+    subfolders_not_searched,
+)
 
 from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
@@ -95,6 +101,7 @@ __all__ = [
     "check_image_folder",
     "collate",
     "count_usable",
+    "excluded",
     "folder_images",
     "karpathy_split",
     "no_crop",
@@ -132,9 +139,13 @@ class EmptyDatasetError(TacoError, ValueError):
 def no_images_message(root: str | os.PathLike[str], why: str = "") -> str:
     """What an :class:`EmptyDatasetError` for folder ``root`` says: ``"no images to use under
     'ROOT': WHY"``, ``why`` by default that the folder holds no image files (naming the
-    suffixes looked for)."""
+    suffixes looked for) and, where subfolders of ``root`` hold images, that they were not
+    searched (:func:`taco.suffixes.image_subfolders`, and how a captions file brings them in)."""
     suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
-    return f"no images to use under '{root}': {why or f'no image files there ({suffixes})'}"
+    if not why:
+        left = subfolders_not_searched(image_subfolders(root), FOLDER_CAPTIONS)
+        why = f"no image files there ({suffixes})" + (f"; left out {left}" if left else "")
+    return f"no images to use under '{root}': {why}"
 
 
 class AnnotationsFileError(TacoError, ValueError):
@@ -471,7 +482,10 @@ def count_usable(
     return n
 
 
-def _excluded(file: str, patterns: Sequence[str]) -> bool:
+def excluded(file: str, patterns: Sequence[str]) -> bool:
+    """Whether the image ``file`` (a path inside a dataset's root) matches one of the shell-style
+    ``patterns`` (:mod:`fnmatch`, case-sensitive), by its path or its name: what
+    :class:`CaptionedImages`'s ``exclude`` drops."""
     name = Path(file).name
     return any(fnmatch.fnmatchcase(file, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
 
@@ -551,6 +565,9 @@ class CaptionedImages(Dataset[Sample]):
     ``taco train`` and ``taco evaluate`` show: :func:`taco.images.cap_refusal` with no lift).
     ``check_files=False`` skips the existence check at construction (the files are still
     checked, and skipped, on load).
+
+    ``label``: what the dataset's warnings call it, ``LABEL 'ROOT'`` (``validation``: the
+    validation set, told from a training set of the same folder); None: ``CLASS('ROOT')``.
     """
 
     def __init__(
@@ -566,8 +583,10 @@ class CaptionedImages(Dataset[Sample]):
         check_files: bool = True,
         min_side: int | None = None,
         exclude: Sequence[str] = (),
+        label: str | None = None,
     ) -> None:
         self.root = Path(root)
+        self.label = label
         self.transform: Transform = transform if transform is not None else ToTensor()
         self.caption_index = caption_index
         self.seed = seed
@@ -584,7 +603,7 @@ class CaptionedImages(Dataset[Sample]):
         inside, self.dropped["outside"] = _partition(
             records, lambda r: image_name_problem(r.file) is None)
         included, self.dropped["excluded"] = _partition(
-            inside, lambda r: not _excluded(r.file, self.exclude))
+            inside, lambda r: not excluded(r.file, self.exclude))
         captioned, self.dropped["uncaptioned"] = _partition(included, lambda r: bool(r.captions))
         kept = captioned
         if check_files:
@@ -664,9 +683,14 @@ class CaptionedImages(Dataset[Sample]):
         parts = self._dropped_parts()
         if parts:
             warn_at_caller(  # the caller's line (open_dataset, train, CaptionedImages(...))
-                f"{type(self).__name__}('{self.root}'): skipping {' and '.join(parts)}",
+                f"{self.named()}: skipping {' and '.join(parts)}",
                 SkippedImageWarning,
             )
+
+    def named(self) -> str:
+        """The dataset as its warnings name it: ``LABEL 'ROOT'`` with a ``label``, else
+        ``CLASS('ROOT')``."""
+        return f"{self.label} '{self.root}'" if self.label else f"{type(self).__name__}('{self.root}')"
 
     def set_epoch(self, epoch: int) -> None:
         """Change the per-sample randomness when ``seed`` is set (like DistributedSampler)."""
@@ -789,8 +813,12 @@ class CaptionedFolder(CaptionedImages):
     (:func:`folder_images`: not ``taco decompress``'s ``NAME.decoded.png``) without a caption
     are counted in ``uncaptioned`` and skipped with the same single warning as images listed
     without a file. Without ``captions_needed`` (a model that reads no text), a folder without
-    any caption (no such files at all) gives every image, with an empty caption. Keyword
-    arguments as :class:`CaptionedImages`.
+    any caption (no such files at all) gives every image, with an empty caption. Subfolders are
+    not searched (as by ``taco compress``): those holding images
+    (:func:`taco.suffixes.image_subfolders`) are named in one :class:`SkippedImageWarning`, or in
+    the :class:`EmptyDatasetError` when no image is left, with how to bring them in: a captions
+    file naming ``sub/photo.jpg`` (its images are then read by that name). Keyword arguments as
+    :class:`CaptionedImages`.
     """
 
     def __init__(
@@ -810,14 +838,25 @@ class CaptionedFolder(CaptionedImages):
         found = folder_captions(root, images, named) if named is None or named.is_file() else None
         if found is None or not found.has_source:
             if captions_needed:
+                left = "" if named else subfolders_not_searched(image_subfolders(root), FOLDER_CAPTIONS)
                 raise FileNotFoundError(
                     f"no captions file '{named}'{'' if named.is_absolute() else where}" if named
                     else f"no captions in '{root}'{where}: no {FOLDER_CAPTIONS}, no sidecar "
-                    f"IMAGE{SIDECAR_SUFFIX} files")
+                    f"IMAGE{SIDECAR_SUFFIX} files" + (f"; left out {left}" if left else ""))
             # a text-free model (ELIC) on a folder of photos: every image, with an empty caption
             found = None
         records = found.records if found else [CaptionRecord(name, ("",)) for name in images]
-        super().__init__(root, records, transform, **kwargs)
+        # subfolders are not searched (as by taco compress): said, with how to bring them in
+        left = subfolders_not_searched(image_subfolders(root, [r.file for r in records]),
+                                       FOLDER_CAPTIONS if named is None else named.name)
+        try:
+            super().__init__(root, records, transform, **kwargs)
+        except EmptyDatasetError as e:
+            if not left or left in str(e):
+                raise
+            raise EmptyDatasetError(f"{e}; left out {left}", e.too_small, e.largest_small_side) from None
+        if left:
+            warn_at_caller(f"{self.named()}: left out {left}", SkippedImageWarning)
 
 
 def _read_coco_annotations(annotations_json: Path) -> list[CaptionRecord]:

@@ -9,13 +9,13 @@ the ``heif`` extra (:func:`taco.images.load_image` says how to get it when it is
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
 
-from .messages import shown_path
+from .messages import count, shown_path, some
 
 __all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "check_image_folder", "decoded_outputs",
-           "folder_images"]
+           "folder_images", "image_subfolders", "subfolders_not_searched"]
 
 #: HEIC/HEIF photos (a phone camera's default; ``.hif`` is what Canon and Fujifilm cameras name
 #: them), read through ``pillow-heif``.
@@ -60,7 +60,8 @@ def folder_images(root: Path) -> list[str]:
     decompress`` writes (:func:`decoded_outputs`), as ``taco compress`` leaves it out of a
     folder: a folder where ``taco decompress`` ran holds its photos once. Hidden files are left out too, as ``taco compress`` does (macOS's ``._NAME.jpg`` beside
     each photo copied from its disks is not an image). (A captions file that lists such a file
-    by name still has it.)"""
+    by name still has it.) Subfolders are not searched: :func:`image_subfolders` names those
+    holding images, for a dataset to say so."""
     entries = list(root.iterdir())
     outputs = decoded_outputs(p.name for p in entries)
     return sorted(
@@ -69,6 +70,53 @@ def folder_images(root: Path) -> list[str]:
         if p.suffix.lower() in IMAGE_SUFFIXES and p.name not in outputs
         and not p.name.startswith(".") and p.is_file()
     )
+
+
+def image_subfolders(root: str | os.PathLike[str], listed: Iterable[str] = ()) -> list[Path]:
+    """The subfolders of ``root`` whose images :func:`folder_images` leaves out (it reads the
+    folder's top level only, as ``taco compress`` does), sorted: those not hidden that hold an
+    image file at any depth (hidden folders under them are not looked in; the walk stops at the
+    first image), but for a subfolder ``listed`` names an image in (names inside ``root``, as a
+    captions file's ``sub/photo.jpg``: its images are read by that name). A folder that cannot
+    be listed is none."""
+    named = {PurePosixPath(name).parts[0] for name in listed if "/" in name}
+    try:
+        with os.scandir(root) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        try:
+            if entry.name.startswith(".") or entry.name in named or not entry.is_dir():
+                continue
+        except OSError:
+            continue
+        if _holds_images(entry.path):
+            found.append(Path(entry.path))
+    return found
+
+
+def _holds_images(folder: str) -> bool:
+    """Whether ``folder`` holds an image file (:data:`IMAGE_SUFFIXES`, not hidden) at any depth,
+    links to folders not followed."""
+    for _, dirs, files in os.walk(folder):
+        if any(Path(f).suffix.lower() in IMAGE_SUFFIXES and not f.startswith(".") for f in files):
+            return True
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return False
+
+
+def subfolders_not_searched(subfolders: Sequence[Path], captions_file: str) -> str:
+    """What a dataset says of the ``subfolders`` whose images it left out
+    (:func:`image_subfolders`): ``2 subfolders with images, not searched (deep/2023, deep/2024);
+    a captions.jsonl naming SUB/PHOTO.jpg brings one in`` (``captions_file``: the folder's
+    captions file's name), the words ``taco compress`` notes them with; "" for none."""
+    if not subfolders:
+        return ""
+    return (f"{count(len(subfolders), 'subfolder')} with images, not searched ({some(subfolders)}); "
+            f"a {captions_file} naming SUB/PHOTO.jpg brings {'its' if len(subfolders) == 1 else 'their'} "
+            "photos in")
 
 
 def check_image_folder(root: str | os.PathLike[str]) -> None:

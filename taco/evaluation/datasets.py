@@ -56,7 +56,13 @@ from taco.captions_file import (
     folder_captions,
     read_captions_file,
 )
-from taco.suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
+from taco.suffixes import (
+    IMAGE_SUFFIXES,
+    decoded_outputs,
+    folder_images,
+    image_subfolders,
+    subfolders_not_searched,
+)
 
 from ..distributed import dist_env_from_environ
 from ..errors import TacoError, warn_at_caller
@@ -427,8 +433,13 @@ def _folder(
 
         warn_at_caller(f"{root}: skipping {why}", SkippedImageWarning)
         names = [r.file for r in found.records]
-    from taco.data import CaptionedImages
+    from taco.data import CaptionedImages, SkippedImageWarning
 
+    # subfolders are not searched (as by taco compress and training): said, with how to bring them in
+    left = subfolders_not_searched(image_subfolders(root, [r.file for r in found.records]),
+                                   FOLDER_CAPTIONS if named is None else named.name)
+    if left and found.records:
+        warn_at_caller(f"{root}: left out {left}", SkippedImageWarning)
     if found.has_source:
         folder = CaptionedImages(root, found.records, _transform(crop), caption_index=0)
         records = _limit(folder.records, limit)
@@ -438,7 +449,8 @@ def _folder(
                            uncounted_source=_caption_source(found, captions_file, counted=False))
     every = [CaptionRecord(name, ("",)) for name in names]
     if not every:
-        raise DatasetError(f"{root}: no images found{decoded_skipped(decoded_outputs(os.listdir(root)))}")
+        raise DatasetError(f"{root}: no images found{decoded_skipped(decoded_outputs(os.listdir(root)))}"
+                           + (f"; left out {left}" if left else ""))
     images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0,
                              min_side=crop)
     source = (f"none (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files; write {FOLDER_CAPTIONS} "

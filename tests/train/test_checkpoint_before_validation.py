@@ -44,7 +44,7 @@ def test_a_failing_real_coding_is_said_and_the_run_goes_on(tmp_path, tiny, monke
     with pytest.warns(TacoWarning) as caught:  # catchable by a library user, -W error included
         result = train(load_config(None, tiny(out, max_steps=8, ckpt_interval=4, **ELIC, **VAL)))
     said = [str(w.message) for w in caught if issubclass(w.category, TacoWarning)]
-    said = [m for m in said if m.startswith("validation")]  # not a photo's colour profile
+    said = [m for m in said if m.startswith("validation at")]  # not a photo's colour profile, nor val.root=data.root
     assert [m.split(" could")[0] for m in said] == ["validation at step 4", "validation at step 8"]
     assert all("TypeError: no float64 table" in m for m in said)
     assert result.step == 8

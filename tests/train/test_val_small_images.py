@@ -30,11 +30,12 @@ def _cfg(tmp_path, val, *more):
 
 def test_val_photos_under_val_crop_are_dropped_with_one_warning(tmp_path):
     val = _photos(tmp_path / "val", [(96, 96), (104, 96), (140, 130), (200, 160)])
+    train = _photos(tmp_path / "train", [(96, 96)])
     with pytest.warns(SkippedImageWarning) as said:
-        ds = build_val_dataset(_cfg(tmp_path, val))
+        ds = build_val_dataset(_cfg(tmp_path, val, f"data.root={train}", "val.images=2"))
     assert ds is not None and len(ds) == 2
     assert [str(w.message) for w in said] == [
-        f"CaptionedFolder('{val}'): skipping 2 under 128 px on the shorter side (p0.png, p1.png)"]
+        f"validation '{val}': skipping 2 under 128 px on the shorter side (p0.png, p1.png)"]
     assert all(s.image.shape == (3, 128, 128) for s in (ds[0], ds[1]))
 
 
