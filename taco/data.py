@@ -33,6 +33,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -108,6 +109,7 @@ __all__ = [
     "no_images_message",
     "read_reason",
     "train_transform",
+    "training_words",
     "upscale_to_cover",
 ]
 
@@ -482,6 +484,30 @@ def count_usable(
     return n
 
 
+#: What a conversion warning written for coding says (:func:`taco.images.to_rgb`: ``coded``,
+#: ``it decodes as RGB``) and training's words for it (:func:`training_words`), in order.
+_TRAINING_WORDS = (
+    (re.compile(r"the image is coded, and decodes, as RGB"), "the image is read as RGB"),
+    # "(it decodes as sRGB)", "(it decodes as sRGB; the alpha channel is dropped)"
+    (re.compile(r" \(it decodes as [^;()]*(?:; ([^()]*))?\)"), lambda m: f"; {m[1]}" if m[1] else ""),
+    (re.compile(r" \(decoded as [^()]*\)"), ""),  # "(decoded as 16-bit grey, 8 significant bits)"
+    (re.compile(r"; it decodes as [^;]*"), ""),  # "; it decodes as RGB", "...as 8-bit grey (L)"
+    (re.compile(r"\bthe image decodes\b"), "the image is read"),
+    (re.compile(r"\bcodes\b"), "reads"),  # "(TACO codes RGB only)"
+    (re.compile(r"\bcoded\b"), "read"),
+)
+
+
+def training_words(text: str) -> str:
+    """A conversion warning of :func:`taco.images.to_rgb` (written for ``taco compress``: what is
+    coded, what the file decodes as) in training's words, which neither codes nor decodes:
+    ``g16.png: 16-bit grey samples are read with 8-bit precision``, ``pal.png: the palette is not
+    kept: the image is read as RGB``; text it does not know is returned as it is."""
+    for pattern, words in _TRAINING_WORDS:
+        text = pattern.sub(words, text)  # type: ignore[arg-type]
+    return text
+
+
 def excluded(file: str, patterns: Sequence[str]) -> bool:
     """Whether the image ``file`` (a path inside a dataset's root) matches one of the shell-style
     ``patterns`` (:mod:`fnmatch`, case-sensitive), by its path or its name: what
@@ -567,6 +593,10 @@ class CaptionedImages(Dataset[Sample]):
     ``check_files=False`` skips the existence check at construction (the files are still
     checked, and skipped, on load).
 
+    ``training``: a set of ``taco train`` (its training or validation set), which neither codes
+    nor decodes its photos: the conversion warnings say what it reads (``16-bit grey samples are
+    read with 8-bit precision``), not what coding would code and decode (:func:`training_words`).
+
     ``label``: what the dataset's warnings call it, ``LABEL 'ROOT'`` (``validation``: the
     validation set, told from a training set of the same folder); None: ``CLASS('ROOT')``.
     """
@@ -585,9 +615,11 @@ class CaptionedImages(Dataset[Sample]):
         min_side: int | None = None,
         exclude: Sequence[str] = (),
         label: str | None = None,
+        training: bool = False,
     ) -> None:
         self.root = Path(root)
         self.label = label
+        self.training = training
         self.transform: Transform = transform if transform is not None else ToTensor()
         self.caption_index = caption_index
         self.seed = seed
@@ -783,7 +815,7 @@ class CaptionedImages(Dataset[Sample]):
             read_as = f"{shown_path(self.root / file)}: "
             for text, category in notes:
                 named = f"{shown_path(file)}: {text[len(read_as):]}" if text.startswith(read_as) else text
-                warn_at_caller(named, category)
+                warn_at_caller(training_words(named) if self.training else named, category)
 
     @staticmethod
     def _first_time(said: torch.Tensor, index: int) -> bool:

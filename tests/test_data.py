@@ -262,6 +262,42 @@ def test_exclude_patterns_that_match_nothing_are_named_once(folder: Path) -> Non
         assert CaptionedFolder(folder, exclude=["gr*"]).unmatched_exclude == []
 
 
+def test_a_training_set_says_conversions_in_training_words(tmp_path: Path) -> None:
+    """Training printed compress's words for a photo it converts ('coded with 8-bit precision
+    (decoded as 16-bit grey, ...)', 'the image is coded, and decodes, as RGB'): it neither codes
+    nor decodes, and says what it reads; a dataset that is not a training set keeps the words."""
+    from taco.data import training_words
+    from taco.train.config import load_config
+    from taco.train.datasets import build_train_dataset
+
+    grey = (np.arange(64 * 64).reshape(64, 64) * 8).astype(np.uint16)
+    Image.fromarray(grey).save(tmp_path / "g16.png")
+    Image.new("RGB", (64, 64), (10, 200, 30)).convert("P").save(tmp_path / "pal.png")
+    for name in ("g16", "pal"):
+        (tmp_path / f"{name}.txt").write_text("a photo")
+
+    def said(ds: CaptionedImages) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for i in range(len(ds)):
+                ds[i]
+        return sorted(str(w.message) for w in caught)
+
+    cfg = load_config(None, ["model=elic-tiny", "k_j=0", "crop=64", f"data.root={tmp_path}"])
+    assert said(build_train_dataset(cfg)) == [
+        "g16.png: 16-bit grey samples are read with 8-bit precision",
+        "pal.png: the palette is not kept: the image is read as RGB"]
+    assert said(CaptionedFolder(tmp_path)) == [
+        "g16.png: 16-bit grey samples are coded with 8-bit precision (decoded as 16-bit grey, 8 "
+        "significant bits)",
+        "pal.png: the palette is not kept: the image is coded, and decodes, as RGB"]
+    assert training_words("x.png: colours converted from its 'P' profile to sRGB (it decodes as "
+                          "sRGB; the alpha channel is dropped)") == (
+        "x.png: colours converted from its 'P' profile to sRGB; the alpha channel is dropped")
+    assert training_words("x.tif: it has 2 pages; using the first one") == (
+        "x.tif: it has 2 pages; using the first one")
+
+
 def test_train_transform_crops_and_flips() -> None:
     row = np.tile((np.arange(300) % 256).astype(np.uint8)[None, :, None], (280, 1, 3))
     img = Image.fromarray(row)

@@ -32,7 +32,7 @@ def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
         raise ConfigError("data.root is not set (the training images)")
     transform = train_transform(cfg.crop, hflip=d.hflip)
     kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None,
-          "exclude": d.exclude}
+          "exclude": d.exclude, "training": True}
     if d.kind == "folder":
         return CaptionedFolder(d.root, d.captions, transform,
                                captions_needed=reads_text(cfg), **kw)
@@ -63,7 +63,7 @@ def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
     ds = CaptionedFolder(v.root, v.captions, center_crop_transform(v.crop), caption_index=0,
                          captions_needed=reads_text(cfg),
                          min_side=v.crop if cfg.data.small_images == "drop" else None,
-                         label="validation")
+                         label="validation", training=True)
     if len(ds) < v.images:
         warn_at_caller(f"{ds.named()}: val.images={v.images}, but {count(len(ds), 'image is', 'images are')} "
                        f"there to validate on; validating on {len(ds)}", TacoWarning)
