@@ -69,7 +69,7 @@ def _text_dim(spec: dict[str, Any]) -> int:
 
 def _elic_widths(config: ModelConfig) -> dict[str, Any]:
     return dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
-                layout=config.layout, qualities=config.qualities)
+                layout=config.layout, qualities=config.qualities, param_widths=config.param_widths)
 
 
 def build_elic(config: ModelConfig) -> ELIC:

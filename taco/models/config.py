@@ -26,6 +26,22 @@ from ..recipe import LAMBDAS
 #: ``Elic2022Official`` (the first built-in models).
 LAYOUTS = ("reference", "compressai")
 
+#: The hidden widths of the reference layout's entropy-parameter networks (1x1 convolutions
+#: in -> h1 -> h2 -> out, :func:`parameter_widths`): "elic-2023" out*5//3, out*4//3, as in
+#: JiangWeibeta/ELIC's released code (0ffce54, 2023-04-26) and effl-lab/TACO, the default;
+#: "elic-2024" in*2//3 + out//3, in//3 + out*2//3, as in JiangWeibeta/ELIC since b240a4c
+#: (2024-09-25). docs/official.md, "ELIC checkpoints".
+PARAM_WIDTHS = ("elic-2023", "elic-2024")
+
+
+def parameter_widths(rule: str, in_ch: int, out_ch: int) -> tuple[int, int]:
+    """The two hidden widths of an entropy-parameter network from ``in_ch`` to ``out_ch``
+    channels under ``rule`` (one of :data:`PARAM_WIDTHS`)."""
+    check_choice("param_widths", rule, PARAM_WIDTHS)
+    if rule == "elic-2024":
+        return in_ch * 2 // 3 + out_ch // 3, in_ch // 3 + out_ch * 2 // 3
+    return out_ch * 5 // 3, out_ch * 4 // 3
+
 #: How a TACO model's encoder takes the text (:class:`taco.models.TextGuidedAnalysis`): the
 #: paper's adapter, or TGIC's image-text attention (the ablation of issue 8).
 TEXT_INJECTIONS = ("adapter", "tgic")
@@ -230,6 +246,8 @@ def plugin_frame(name: str, exc: BaseException) -> str:
 #: those checkpoints have CompressAI's entropy-model layout; new configs default to the authors'.
 #: ``qualities``: None is a single-rate model, as every model was before variable rate.
 #: ``options``: a registered backbone's own settings; empty for taco's architectures.
+#: (``param_widths`` is not among them: :meth:`ModelConfig.to_dict` leaves it out at its default,
+#: "elic-2023", every model's widths before it, so configs written and hashed stay as they were.)
 _ADDED_FIELDS: dict[str, Any] = {"text_injection": "adapter", "injector_at": "both",
                                  "layout": "compressai", "qualities": None, "options": {}}
 
@@ -253,7 +271,10 @@ class ModelConfig:
     :func:`taco.models.register_architecture` beyond N, M and qualities (JSON values by name,
     handed to its builder; part of the digest only when not empty); taco's architectures
     (:data:`BUILTIN_ARCHITECTURES`) take none. ``groups`` and ``ctx_hidden`` are ELIC's: they
-    must sum to M and list two widths for taco's architectures only.
+    must sum to M and list two widths for taco's architectures only. ``param_widths``
+    (:data:`PARAM_WIDTHS`): the hidden widths of ELIC's entropy-parameter networks, "elic-2023"
+    (the default, every model before the field) or "elic-2024" (JiangWeibeta/ELIC's code since
+    2024-09-25; reference layout only).
     """
 
     architecture: str = "taco"  # one of ARCHITECTURES
@@ -272,6 +293,7 @@ class ModelConfig:
     layout: str = "reference"  # one of LAYOUTS
     qualities: list[float] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    param_widths: str = "elic-2023"  # one of PARAM_WIDTHS
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
@@ -310,8 +332,13 @@ class ModelConfig:
             raise TacoValueError(f"architecture {self.architecture!r} is text-guided: it needs "
                                  "text_encoder={'name': ...}")
         for name, choices in (("residual", RESIDUALS), ("text_injection", TEXT_INJECTIONS),
-                              ("injector_at", INJECTOR_POSITIONS), ("layout", LAYOUTS)):
+                              ("injector_at", INJECTOR_POSITIONS), ("layout", LAYOUTS),
+                              ("param_widths", PARAM_WIDTHS)):
             check_choice(name, getattr(self, name), choices)
+        if self.param_widths != "elic-2023" and self.layout != "reference":
+            raise TacoValueError(
+                f"param_widths={self.param_widths!r} needs layout='reference' (the authors' entropy "
+                f"layout), got {self.layout!r} (CompressAI's, whose widths are fixed)")
         if self.qualities is not None:
             if isinstance(self.qualities, (str, bytes)) or not hasattr(self.qualities, "__len__"):
                 raise TacoValueError(f"qualities must be a list of λ values, got {self.qualities!r}")
@@ -324,7 +351,13 @@ class ModelConfig:
         self.options = check_options(self.options, self.architecture)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields by name; ``param_widths`` only where it is not "elic-2023", so that the
+        config a checkpoint records, and its digest, are those of before the field (and a
+        taco without it still reads the checkpoint)."""
+        d = dataclasses.asdict(self)
+        if d["param_widths"] == "elic-2023":
+            del d["param_widths"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:

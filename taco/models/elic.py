@@ -514,17 +514,20 @@ class ELIC(CompressionModel):
         ctx_hidden: Sequence[int] = (224, 128),
         layout: str = "reference",
         qualities: Sequence[float] | None = None,
+        param_widths: str = "elic-2023",
     ) -> None:
         super().__init__()
         check_choice("layout", layout, LAYOUTS)
         if qualities is not None and layout != "reference":
             raise TacoValueError("variable-rate models (qualities) have the reference layout")
+        if param_widths != "elic-2023" and layout != "reference":
+            raise TacoValueError(f"param_widths={param_widths!r} is the reference layout's")
         self.N, self.M, self.groups, self.layout = N, M, list(groups), layout
         self.g_a: nn.Module = AnalysisTransform(N, M)
         self.g_s = synthesis_transform(N, M)
         self.latent_codec: ReferenceLatentCodec | HyperpriorLatentCodec
         if layout == "reference":
-            self.latent_codec = ReferenceLatentCodec(N, M, groups, ctx_hidden, qualities)
+            self.latent_codec = ReferenceLatentCodec(N, M, groups, ctx_hidden, qualities, param_widths)
         else:
             self.latent_codec = elic_latent_codec(N, M, groups, ctx_hidden)
             apply_context_masks(self)

@@ -52,6 +52,7 @@ from torch import Tensor
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
 from ..errors import TacoValueError
 from ..memory import spans
+from .config import PARAM_WIDTHS, check_choice, parameter_widths
 from .gains import GainVectors, QualityGains, check_quality
 
 __all__ = [
@@ -304,9 +305,11 @@ def pass_parameters(
 # --------------------------------------------------------------------------- the latent codec
 
 
-def _parameter_network(in_ch: int, out_ch: int) -> nn.Sequential:
-    """1x1 convs in -> out*5/3 -> out*4/3 -> out with ReLUs (the authors' widths, rounded down)."""
-    mid1, mid2 = out_ch * 5 // 3, out_ch * 4 // 3
+def _parameter_network(in_ch: int, out_ch: int, rule: str = "elic-2023") -> nn.Sequential:
+    """1x1 convs in -> h1 -> h2 -> out with ReLUs, the hidden widths of ``rule``
+    (:func:`taco.models.config.parameter_widths`: "elic-2023" out*5/3, out*4/3, the authors'
+    released widths rounded down; "elic-2024" in*2/3 + out/3, in/3 + out*2/3)."""
+    mid1, mid2 = parameter_widths(rule, in_ch, out_ch)
     return nn.Sequential(
         nn.Conv2d(in_ch, mid1, 1), nn.ReLU(inplace=True),
         nn.Conv2d(mid1, mid2, 1), nn.ReLU(inplace=True),
@@ -324,15 +327,17 @@ class ReferenceLatentCodec(nn.Module):
 
     def __init__(
         self, N: int, M: int, groups: Sequence[int], ctx_hidden: Sequence[int] = (224, 128),
-        qualities: Sequence[float] | None = None,
+        qualities: Sequence[float] | None = None, param_widths: str = "elic-2023",
     ) -> None:
         super().__init__()
         groups = list(groups)
         if sum(groups) != M:
             raise TacoValueError(f"channel groups {groups} must sum to M={M}")
+        check_choice("param_widths", param_widths, PARAM_WIDTHS)
         h1, h2 = ctx_hidden
         self.groups = groups
         self.ctx_hidden = (h1, h2)
+        self.param_widths = param_widths
         self.h_a = nn.Sequential(
             conv(M, N, kernel_size=3, stride=1), nn.ReLU(inplace=True),
             conv(N, N, kernel_size=5, stride=2), nn.ReLU(inplace=True),
@@ -359,10 +364,11 @@ class ReferenceLatentCodec(nn.Module):
         )
         # inputs: [channel ctx (2c, k > 0), hyper (2M)] and [spatial ctx (2c), those]
         self.anchor_parameters = nn.ModuleList(
-            _parameter_network(2 * M + 2 * c * (k > 0), 2 * c) for k, c in enumerate(groups)
+            _parameter_network(2 * M + 2 * c * (k > 0), 2 * c, param_widths) for k, c in enumerate(groups)
         )
         self.nonanchor_parameters = nn.ModuleList(
-            _parameter_network(2 * M + 2 * c * (1 + (k > 0)), 2 * c) for k, c in enumerate(groups)
+            _parameter_network(2 * M + 2 * c * (1 + (k > 0)), 2 * c, param_widths)
+            for k, c in enumerate(groups)
         )
         # variable rate (taco.models.gains): absent for a single-rate codec, whose state dict
         # and fingerprint are as they were
@@ -440,8 +446,12 @@ class ReferenceLatentCodec(nn.Module):
         widest = max(self.groups)
         # per latent position, float64: the hyper and channel-context slices of a band, their
         # concatenation and checkerboard halves, the channel context's hidden layers and the
-        # parameter network's (5/3 and 4/3 of 2c)
-        per_position = 8 * (3 * (2 * sum(self.groups) + 2 * widest) + sum(self.ctx_hidden) + 3 * widest)
+        # parameter network's (5/3 and 4/3 of 2c; "elic-2024": the widest pair of any group)
+        hidden = 3 * widest
+        if self.param_widths != "elic-2023":
+            hidden = max(sum(parameter_widths(self.param_widths, net[0].in_channels, net[-1].out_channels))
+                         for net in (*self.anchor_parameters, *self.nonanchor_parameters))
+        per_position = 8 * (3 * (2 * sum(self.groups) + 2 * widest) + sum(self.ctx_hidden) + hidden)
         return band_rows(h, w, per_position)
 
     # ------------------------------------------------------------------ training / estimates

@@ -146,8 +146,9 @@ class TACO(ELIC):
         injector_at: str = "both",
         layout: str = "reference",
         qualities: Sequence[float] | None = None,
+        param_widths: str = "elic-2023",
     ) -> None:
-        super().__init__(N, M, groups, ctx_hidden, layout, qualities)
+        super().__init__(N, M, groups, ctx_hidden, layout, qualities, param_widths)
         self.text_dim = text_dim
         self.g_a = TextGuidedAnalysis(
             N, M, text_dim, text_injection, injector_at, heads=heads, residual=residual,

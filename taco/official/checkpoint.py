@@ -4,15 +4,17 @@ Their ``train.py`` saves ``torch.save({"epoch", "state_dict", "optimizer", "aux_
 "lr_scheduler", "best_psnr", ..., "best_lpips_model_path"}, "*.pth.tar")`` with the state dict of
 the DistributedDataParallel wrapper (every key prefixed ``module.``) and the entropy-coder tables
 never built (empty). ELIC checkpoints of the code TACO builds on (GitHub JiangWeibeta/ELIC) have
-the same layout without the text modules. Either file, or a bare state dict, imports here, and
+the same layout without the text modules; since its commit b240a4c (2024-09-25) their
+entropy-parameter networks have other hidden widths, which import as ``param_widths="elic-2024"``
+(:func:`param_widths_of`). Either file, or a bare state dict, imports here, and
 so does one of CompressAI's ``Elic2022Official`` (its ``examples/train.py`` dict or a bare state
 dict, ``module.`` or not, before or after ``update()``: :func:`compressai_key_to_taco`):
 
 1. ``torch.load(..., weights_only=True)``: tensors and plain containers only, nothing else is
    ever unpickled (a file that needs more is refused);
 2. ``module.`` stripped, every name mapped (:func:`official_key_to_taco`; the table is in
-   docs/official.md), N, M, the channel groups, the context widths and the text width read from
-   the shapes (:func:`infer_config`);
+   docs/official.md), N, M, the channel groups, the context widths, the entropy-parameter
+   widths and the text width read from the shapes (:func:`infer_config`);
 3. every name and shape checked against the taco model of that config: a checkpoint of another
    architecture gives one error listing the missing and the unexpected keys;
 4. the entropy-coder tables rebuilt (``update(force=True)``) and the result written with
@@ -47,7 +49,7 @@ from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave t
     check_quantiles,
     load_model_state,
 )
-from ..models.config import MAX_GROUPS
+from ..models.config import MAX_GROUPS, PARAM_WIDTHS, parameter_widths
 from ..models.header import checkpoint_metadata
 from ..models.registry import not_a_file_message
 from ..text import TEXT_ENCODER_DIMS, text_encoder_dim
@@ -351,8 +353,9 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
     """The taco :class:`ModelConfig` of an authors' state dict (keys without ``module.``).
 
     TACO if any of its keys is one only TACO has (an adapter's projection or attention, a g_a
-    index past ELIC's 14), else ELIC. N, M, the channel groups,
-    the channel-context widths and the text width come from tensor shapes. ``text_encoder``
+    index past ELIC's 14), else ELIC. N, M, the channel groups, the channel-context widths,
+    the entropy-parameter widths (:func:`param_widths_of`) and the text width come from tensor
+    shapes. ``text_encoder``
     (taco's name) must produce tokens of the checkpoint's text width (CLIP: 512); 8 attention
     heads, as in their code (head counts are not visible in the weights). A CompressAI
     ``Elic2022Official`` state dict (``latent_codec.hyper.*`` / ``latent_codec.y.*`` keys) gives
@@ -380,8 +383,10 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
     if sum(groups) != M:
         raise CheckpointError(f"channel groups {groups} (from local_context.*) do not sum to "
                               f"M={M} (from h_a): not a checkpoint of the authors' TACO or ELIC")
+    widths = param_widths_of(state, M, groups) or "elic-2023"  # fitting neither: told by the check
     if architecture == "elic":
-        return _config(architecture="elic", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden)
+        return _config(architecture="elic", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden,
+                       param_widths=widths)
     if text_encoder is None:
         raise CheckpointError("a TACO checkpoint needs a text encoder (e.g. 'clip')")
     try:
@@ -404,7 +409,34 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
             f"{hint}"
         )
     return _config(architecture="taco", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden,
-                   text_encoder={"name": text_encoder}, heads=8, residual="paper", use_mask=False)
+                   text_encoder={"name": text_encoder}, heads=8, residual="paper", use_mask=False,
+                   param_widths=widths)
+
+
+def param_widths_of(state: dict[str, Tensor], M: int, groups: list[int]) -> str | None:
+    """The rule (:data:`taco.models.config.PARAM_WIDTHS`) of the hidden widths of an authors'
+    entropy-parameter networks (``entropy_parameters_{anchor,nonanchor}.k.fusion.{0,2}.weight``,
+    keys without ``module.``): the first rule that every network the file has fits, "elic-2023"
+    (JiangWeibeta/ELIC's released code, effl-lab/TACO) before "elic-2024" (JiangWeibeta/ELIC
+    since b240a4c, 2024-09-25); None when none fits them all."""
+    seen: list[tuple[int, int, tuple[int, int]]] = []  # (in, out, (h1, h2)) of each network
+    for k, c in enumerate(groups):
+        for kind, inputs in (("anchor", 2 * M + 2 * c * (k > 0)), ("nonanchor", 2 * M + 2 * c * (1 + (k > 0)))):
+            first, second = (state.get(f"entropy_parameters_{kind}.{k}.fusion.{i}.weight") for i in (0, 2))
+            if isinstance(first, Tensor) and isinstance(second, Tensor) and first.dim() and second.dim():
+                seen.append((inputs, 2 * c, (first.shape[0], second.shape[0])))
+    return next((rule for rule in PARAM_WIDTHS
+                 if all(parameter_widths(rule, i, o) == hidden for i, o, hidden in seen)), None)
+
+
+def _widths_problem(config: ModelConfig, wrong: list[str]) -> str:
+    """What a shape refusal adds when entropy-parameter networks are among the ``wrong``
+    tensors: the hidden widths taco builds, each upstream rule's, neither of which fits."""
+    if config.layout != "reference" or not any("_parameters." in w for w in wrong):
+        return ""
+    return ("; the entropy parameters' hidden widths fit neither JiangWeibeta/ELIC's released "
+            "code (out*5//3, out*4//3: param_widths 'elic-2023', also effl-lab/TACO's) nor its "
+            "code since 2024-09-25 (in*2//3 + out//3, in//3 + out*2//3: 'elic-2024')")
 
 
 def _compressai_config(state: dict[str, Tensor]) -> ModelConfig:
@@ -496,7 +528,8 @@ def convert_state_dict(
               if reference[k].is_floating_point() and not v.is_floating_point()]
     if wrong:
         raise CheckpointError(f"tensor shapes do not fit the inferred architecture: "
-                              f"{'; '.join(wrong[:8])}{' ...' if len(wrong) > 8 else ''}")
+                              f"{'; '.join(wrong[:8])}{' ...' if len(wrong) > 8 else ''}"
+                              f"{_widths_problem(config, wrong)}")
     return config, mapped
 
 

@@ -18,8 +18,8 @@ from ..text_specs import TEXT_ENCODER_OPTIONS  # no torch: taco --help builds th
 
 DESCRIPTION = (
     "Import a checkpoint of the TACO authors' code (effl-lab/TACO train.py: a .pth.tar with "
-    "'state_dict', or a bare state dict; ELIC checkpoints of JiangWeibeta/ELIC and of CompressAI's "
-    "Elic2022Official too) as a taco "
+    "'state_dict', or a bare state dict; ELIC checkpoints of JiangWeibeta/ELIC, before and since "
+    "its 2024-09-25 entropy-parameter widths, and of CompressAI's Elic2022Official too) as a taco "
     "checkpoint (.safetensors with its config). Read with torch.load(weights_only=True): "
     "nothing else is unpickled. Architecture and widths are read from the tensor shapes; "
     f"entropy-coder tables are rebuilt. See {docs_ref('official.md')}."
@@ -57,8 +57,9 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
     cfg = model.config
     n = sum(p.numel() for p in model.parameters())
     text = f", text encoder {cfg.text_encoder['name']}" if cfg.text_encoder else ""
+    widths = f", param_widths {cfg.param_widths}" if cfg.param_widths != "elic-2023" else ""
     print(f"{shown_path(path)}: model {model.model_id}, {cfg.architecture.upper()} N={cfg.N} "
-          f"M={cfg.M} groups {cfg.groups}{text}, {n:,} parameters, "
+          f"M={cfg.M} groups {cfg.groups}{text}{widths}, {n:,} parameters, "
           f"fingerprint {model_fingerprint(model).hex()}")
     return 0
 

@@ -204,3 +204,68 @@ def test_a_clip_model_without_clip_is_a_clear_cli_error(tmp_path, clip_checkpoin
     assert code == 2
     assert "taco compress: error: CLIP" in capsys.readouterr().err
     assert not (tmp_path / "cat.taco").exists()
+
+
+def _elic_2024_state() -> dict[str, torch.Tensor]:
+    """:func:`_elic_state` with the entropy-parameter networks of JiangWeibeta/ELIC since
+    b240a4c (2024-09-25): hidden widths in*2//3 + out//3 and in//3 + out*2//3 (taco's first
+    import rule, out*5//3 and out*4//3, gave 13 and 10 where these are 23 and 15)."""
+    state = _elic_state()
+    g = torch.Generator().manual_seed(0)
+    out = {}
+    for k, v in state.items():
+        m = re.match(r"module\.entropy_parameters_(anchor|nonanchor)\.(\d+)\.fusion\.(\d)\.(weight|bias)", k)
+        if m is None:
+            out[k] = v
+            continue
+        net = f"module.entropy_parameters_{m.group(1)}.{m.group(2)}.fusion"
+        i, o = state[f"{net}.0.weight"].shape[1], state[f"{net}.4.weight"].shape[0]
+        h1, h2 = i * 2 // 3 + o // 3, i // 3 + o * 2 // 3
+        rows, cols = {"0": (h1, i), "2": (h2, h1), "4": (o, h2)}[m.group(3)]
+        shape = (rows, cols, 1, 1) if m.group(4) == "weight" else (rows,)
+        out[k] = torch.randn(*shape, generator=g) * 0.1
+    return out
+
+
+def test_elic_checkpoint_of_2024_widths_imports_and_codes(tmp_path, capsys, sample_image):
+    """JiangWeibeta/ELIC's latest code (b240a4c) builds wider entropy-parameter networks: its
+    checkpoints were refused ('tensor shapes do not fit ... anchor_parameters.0.0.weight
+    (23, 32, 1, 1) (expected (13, 32, 1, 1))'). They import as param_widths='elic-2024', which
+    the saved config carries, so compress and decompress rebuild the model."""
+    state = _elic_2024_state()
+    assert state["module.entropy_parameters_anchor.0.fusion.0.weight"].shape == (23, 32, 1, 1)
+    path = tmp_path / "elic_new.pth.tar"
+    torch.save({"epoch": 3, "state_dict": state}, path)
+    out = tmp_path / "e.safetensors"
+    assert cli.main(["import-checkpoint", str(path), "-o", str(out)]) == 0
+    assert "ELIC N=8 M=16 groups [4, 4, 8], param_widths elic-2024," in capsys.readouterr().out
+    model = taco.load(out)
+    assert model.config.param_widths == "elic-2024" and model.model_id == "elic-official"
+    ours = model.state_dict()
+    for k, v in state.items():
+        name = official_key_to_taco(k.removeprefix("module."), "elic")
+        if k.rsplit(".", 1)[-1] not in ("_quantized_cdf", "_offset", "_cdf_length", "scale_table"):
+            assert torch.equal(ours[name], v), k
+    image = tmp_path / "cat.png"
+    sample_image.crop((0, 0, 64, 64)).save(image)
+    assert cli.main(["compress", str(image), "--model", str(out), "-o", str(tmp_path / "cat.taco")]) == 0
+    assert cli.main(["decompress", str(tmp_path / "cat.taco"), "--model", str(out),
+                     "-o", str(tmp_path / "back.png")]) == 0
+    # the first layout still imports with the widths taco always built
+    torch.save({"epoch": 3, "state_dict": _elic_state()}, tmp_path / "elic.pth.tar")
+    assert import_checkpoint(tmp_path / "elic.pth.tar").config.param_widths == "elic-2023"
+
+
+def test_entropy_parameter_widths_of_neither_rule_are_named(tmp_path):
+    state = _elic_state()
+    net = "module.entropy_parameters_nonanchor.1.fusion"
+    state[f"{net}.0.weight"], state[f"{net}.0.bias"] = torch.zeros(30, 48, 1, 1), torch.zeros(30)
+    state[f"{net}.2.weight"] = torch.zeros(state[f"{net}.2.weight"].shape[0], 30, 1, 1)
+    path = tmp_path / "odd.pth.tar"
+    torch.save({"state_dict": state}, path)
+    with pytest.raises(CheckpointError) as e:
+        import_checkpoint(path)
+    msg = str(e.value)
+    assert "latent_codec.nonanchor_parameters.1.0.weight (30, 48, 1, 1) (expected (13, 48, 1, 1))" in msg
+    assert "fit neither JiangWeibeta/ELIC's released code (out*5//3, out*4//3: param_widths 'elic-2023'" in msg
+    assert "(in*2//3 + out//3, in//3 + out*2//3: 'elic-2024')" in msg
