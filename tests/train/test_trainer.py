@@ -106,7 +106,7 @@ def test_resume_continues_exactly(tmp_path, tiny):
 def test_an_existing_run_is_not_overwritten(tmp_path, tiny):
     out = tmp_path / "run"
     train(load_config(None, tiny(out, max_steps=1, preset="elic", model="elic-tiny", k_j=0)))
-    with pytest.raises(ConfigError, match="--resume"):
+    with pytest.raises(ConfigError, match="pass resume="):  # a Python caller: the Python way on
         Trainer(load_config(None, tiny(out, max_steps=2, preset="elic", model="elic-tiny", k_j=0)))
 
 
