@@ -30,7 +30,7 @@ from typing import NamedTuple
 from .errors import TacoError
 from .fileobjects import name_key
 from .jsonfiles import UTF16_TEXT, load_json, utf16_start
-from .messages import lone_surrogate
+from .messages import lone_surrogate, utf8_name
 from .suffixes import IMAGE_SUFFIXES
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "SidecarError",
     "coco_caption_records",
     "file_system_name",
+    "file_system_names",
     "folder_captions",
     "has_captions",
     "image_name_problem",
@@ -323,30 +324,45 @@ class FoundCaptions(NamedTuple):
 _SOURCES = ("named", "sidecar", "folder")
 
 
-def file_system_name(name: str) -> str:
-    """``name`` (a file's name or path as a captions file lists it: UTF-8 text) spelled as the file
-    system gives it, so that the two are matched by their bytes: under a locale whose encoding is not
-    UTF-8 (``LC_ALL=C`` without Python's UTF-8 mode: ascii), a listing gives ``café.png``'s bytes
-    ``c3 a9`` as lone surrogates (``caf\\udcc3\\udca9.png``), which this gives for ``café.png``;
-    that spelling also opens the file there, where ``café.png`` cannot be encoded. Under a UTF-8
-    locale (and on Windows), and for a name the file system spells already (one with lone surrogates),
-    ``name`` itself. Every match of a listed name with a file's (:class:`CaptionLookup`,
-    :func:`folder_captions`, the training data) goes through this."""
+def file_system_names(name: str) -> tuple[str, ...]:
+    """The spellings a listing may give ``name`` (a file's name or path as a captions file lists it:
+    UTF-8 text) by, the likelier first: under a UTF-8 locale (and on Windows), and for a name the
+    file system spells already (one with lone surrogates), ``name`` itself; under a locale whose
+    encoding is not UTF-8, ``name`` where that encoding can write it (``café.png`` named in Latin-1
+    under a Latin-1 locale), then its UTF-8 bytes as the locale reads them: ``caf\\udcc3\\udca9.png``
+    under ``LC_ALL=C`` without Python's UTF-8 mode (ascii, where ``café.png`` cannot be written),
+    ``cafÃ©.png`` under a Latin-1 locale (a folder unpacked from a UTF-8 system). Opening a file
+    not listed tries them in order; names listed are matched by :func:`taco.messages.utf8_name`,
+    which reads both as ``café.png``."""
     if codecs.lookup(sys.getfilesystemencoding()).name == "utf-8":
-        return name
+        return (name,)
     try:
-        return os.fsdecode(name.encode("utf-8"))
+        os.fsencode(name)
+        spellings = [name]
+    except UnicodeEncodeError:  # not in the locale's encoding: only its UTF-8 bytes can name it
+        spellings = []
+    try:
+        utf8 = os.fsdecode(name.encode("utf-8"))
     except UnicodeEncodeError:  # lone surrogates: the file system's spelling already
-        return name
+        return (name,)
+    return tuple(dict.fromkeys([*spellings, utf8]))
+
+
+def file_system_name(name: str) -> str:
+    """``name`` (a file's name or path as a captions file lists it) as messages that name listed
+    files too spell it: the first of :func:`file_system_names` (``caf\\udcc3\\udca9.png`` for
+    ``café.png`` under ``LC_ALL=C``; ``café.png`` itself under a UTF-8 or Latin-1 locale)."""
+    return file_system_names(name)[0]
 
 
 def _table(records: list[CaptionRecord]) -> dict[str, tuple[str, ...]]:
-    """Image name (:func:`file_system_name`) -> its captions, for the images a file gives at least
-    one caption; the captions of names spelled the same on the file system are joined."""
+    """Image name (:func:`taco.messages.utf8_name`: the file's name and a captions file's are
+    matched by their bytes read as UTF-8) -> its captions, for the images a file gives at least
+    one caption; the captions of names read the same so are joined."""
     table: dict[str, tuple[str, ...]] = {}
     for r in records:
         if r.captions:
-            key = file_system_name(r.file)
+            key = utf8_name(r.file)
             table[key] = table.get(key, ()) + r.captions
     return table
 
@@ -422,7 +438,7 @@ class CaptionLookup:
         ``sidecar=False``: the image is not in the folder, so its sidecar is not looked for."""
         if self.captions_file is not None:
             for key in map(_as_path, (*also, name)):  # the more specific name first
-                key = file_system_name(key)
+                key = utf8_name(key)
                 if key in self._named:
                     return FoundCaptions(self._named[key], "named")
             return None
@@ -434,7 +450,7 @@ class CaptionLookup:
         if folder not in self._folder_tables:
             file = self.folder_file(folder)
             self._folder_tables[folder] = _table(file.records) if file else {}
-        captions = self._folder_tables[folder].get(file_system_name(name))
+        captions = self._folder_tables[folder].get(utf8_name(name))
         return FoundCaptions(captions, "folder") if captions else None
 
     def sidecar(self, folder: Path, name: str) -> Path:
@@ -580,22 +596,27 @@ def folder_captions(
     if lookup.named is not None and lookup.captions_file is not None:
         _check_image_names(lookup.captions_file, lookup.named.records)
     given = dict.fromkeys(images)
-    # a listed name the folder's listing spells otherwise (café.png under LC_ALL=C): its image's spelling
-    names = dict.fromkeys([_spelled(r.file, given) for r in listing.records] if listing else [])
+    # a listed name the folder's listing spells otherwise (café.png under LC_ALL=C; in UTF-8 bytes
+    # under a Latin-1 locale): its image's spelling
+    by_bytes: dict[str, str] = {}
+    for image in given:
+        by_bytes.setdefault(utf8_name(image), image)
+    names = dict.fromkeys([_spelled(r.file, given, by_bytes) for r in listing.records] if listing else [])
     names.update(given)
     counts = dict.fromkeys(_SOURCES, 0)
     records = []
     unreadable: dict[str, str] = {}
-    files: set[str] | None = None  # the folder's files, listed when a name is not in images
-    listed = False  # whether the folder was listed yet (files None after: it cannot be)
+    file_keys: set[str] | None = None  # the folder's files (utf8_name), listed when a name is not in images
+    listed = False  # whether the folder was listed yet (file_keys None after: it cannot be)
     for name in names:
         there = name in given or not _plain_name(name)
         if not there:  # an image listed but not in the folder (a file may list millions)
             if not listed:
                 files, listed = _file_names(root), True
-            # a folder read by name only: the name itself
-            spelled = file_system_name(name)
-            there = spelled in files if files is not None else os.path.isfile(root / spelled)
+                file_keys = None if files is None else {utf8_name(f) for f in files}
+            # a folder read by name only: the name itself, else its other spelling
+            there = (utf8_name(name) in file_keys if file_keys is not None
+                     else any(os.path.isfile(root / n) for n in file_system_names(name)))
         try:
             found = lookup.find(root, name, sidecar=there)  # no sidecar looked for if not there
         except SidecarError as exc:
@@ -617,11 +638,11 @@ def folder_captions(
                           captioners, lookup.has_source(root, kept), unreadable)
 
 
-def _spelled(name: str, given: dict[str, None]) -> str:
-    """``name`` as ``given`` (the names of a folder's images) spells it (:func:`file_system_name`),
-    or as it is when none of them is its image."""
-    spelled = file_system_name(name)
-    return spelled if spelled in given else name
+def _spelled(name: str, given: dict[str, None], by_bytes: dict[str, str]) -> str:
+    """``name`` as ``given`` (the names of a folder's images; ``by_bytes``: each by
+    :func:`taco.messages.utf8_name`, the first where two read the same) spells it: itself where
+    one is so spelled, else the one whose bytes read as UTF-8 are ``name``'s, else ``name``."""
+    return name if name in given else by_bytes.get(utf8_name(name), name)
 
 
 def _file_names(folder: Path) -> set[str] | None:

@@ -53,6 +53,7 @@ from taco.captions_file import (
     CocoCaptionsError,
     coco_caption_records,
     file_system_name,
+    file_system_names,
     folder_captions,
     image_name_problem,
 )
@@ -77,7 +78,7 @@ from taco.suffixes import (
 from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
 from .locks import ForkSafeLock
-from .messages import count, locale_hint, shown_path
+from .messages import count, locale_hint, lone_surrogate, shown_path, utf8_name
 
 __all__ = [
     "ANNOTATIONS_MAX_BYTES",
@@ -332,23 +333,34 @@ def no_crop() -> Transform:
 def _existing_files(root: Path, files: Iterable[str]) -> dict[str, str]:
     """Those of ``files`` (paths under ``root``) that are regular files, or links to one: not a
     folder, nor a pipe, whose read would wait for a writer for ever, nor a device; each with its
-    path as the file system spells it (:func:`taco.captions_file.file_system_name`: ``café.png``
-    of a captions file is ``caf\\udcc3\\udca9.png`` under ``LC_ALL=C``), which opens it."""
+    path as the file system spells it, which opens it. A captions file's name and a file's are
+    matched by their bytes read as UTF-8 (:func:`taco.messages.utf8_name`), the name as given
+    first: ``café.png`` of a captions file is ``caf\\udcc3\\udca9.png`` under ``LC_ALL=C``, and
+    under a Latin-1 locale either ``café.png`` (named in Latin-1) or ``cafÃ©.png`` (in UTF-8); its
+    folder is the first of its spellings (:func:`taco.captions_file.file_system_names`) there."""
     # One directory listing per parent folder instead of one stat per image (COCO: 80k+ files);
     # is_file() takes the file's type from the listing (a link alone is followed, by a stat).
-    listings: dict[Path, set[str]] = {}
+    listings: dict[Path, tuple[set[str], dict[str, str]]] = {}  # folder -> (names, utf8_name -> name)
     found = {}
     for file in files:
-        spelled = file_system_name(file)
-        parent = (root / spelled).parent
-        if parent not in listings:
-            try:
-                with os.scandir(parent) as entries:
-                    listings[parent] = {e.name for e in entries if _is_file(e)}
-            except OSError:
-                listings[parent] = set()
-        if Path(spelled).name in listings[parent]:
-            found[file] = spelled
+        for spelling in file_system_names(file):
+            parent = Path(spelling).parent
+            if parent not in listings:
+                try:
+                    with os.scandir(root / parent) as entries:
+                        names = {e.name for e in entries if _is_file(e)}
+                except OSError:
+                    names = set()
+                by_bytes: dict[str, str] = {}
+                for n in sorted(names):
+                    by_bytes.setdefault(utf8_name(n), n)
+                listings[parent] = names, by_bytes
+            names, by_bytes = listings[parent]
+            name = Path(file).name
+            there = name if name in names else by_bytes.get(utf8_name(name))
+            if there is not None:
+                found[file] = file if there == name and spelling == file else (parent / there).as_posix()
+                break
     return found
 
 
@@ -703,11 +715,12 @@ class CaptionedImages(Dataset[Sample]):
             ("too_small", f"under {self.min_side} px on the shorter side"),
             ("unreadable", "unreadable"),
         ]
-        # names of UTF-8 bytes the locale cannot read (LC_ALL=C): said after the last of those
-        # that matched no caption or no file, as what may be why
+        # names of UTF-8 bytes the locale cannot read (LC_ALL=C: lone surrogates; not a Latin-1
+        # locale, which reads every byte, a UTF-8 locale reading Latin-1 names no better): said
+        # after the last of those that matched no caption or no file, as what may be why
         unmatched = [k for k in ("missing", "uncaptioned") if self.dropped.get(k)]
-        hint = next(filter(None, (locale_hint(file_system_name(f))
-                                  for k in unmatched for f in self.dropped[k])), "")
+        spelled = (file_system_name(f) for k in unmatched for f in self.dropped[k])
+        hint = next(filter(None, (locale_hint(f) for f in spelled if lone_surrogate(f))), "")
         parts = []
         for key, what in reasons:
             files = self.dropped.get(key, [])
@@ -887,8 +900,10 @@ class CaptionedFolder(CaptionedImages):
             # a text-free model (ELIC) on a folder of photos: every image, with an empty caption
             found = None
         records = found.records if found else [CaptionRecord(name, ("",)) for name in images]
-        # subfolders are not searched (as by taco compress): said, with how to bring them in
-        left = subfolders_not_searched(image_subfolders(root, [r.file for r in records]),
+        # subfolders are not searched (as by taco compress): said, with how to bring them in; a
+        # subfolder a captions file names is named by its every spelling (Latin-1 or UTF-8 bytes)
+        nested = [n for r in records if "/" in r.file for n in file_system_names(r.file)]
+        left = subfolders_not_searched(image_subfolders(root, nested),
                                        FOLDER_CAPTIONS if named is None else named.name)
         try:
             super().__init__(root, records, transform, **kwargs)

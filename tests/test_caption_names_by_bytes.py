@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from taco.captions_file import file_system_name
+from taco.captions_file import file_system_name, file_system_names
 
 CAPTIONS = {"café.png": "a café", "中文.png": "a cat", "ar.png": "a greeting"}
 HINT = "the locale's encoding is ascii, which cannot read these UTF-8 bytes"
@@ -101,3 +104,126 @@ def test_training_warning_names_each_file_one_way_and_says_the_locale(tmp_path: 
     assert warning == ("CaptionedFolder('ds'): skipping 1 listed without an image file (gone-\\udcc3\\udca9.png) "
                        f"and 1 without captions (caf\\udcc3\\udca9.png; {HINT}: set LC_ALL=C.UTF-8 or "
                        "PYTHONUTF8=1)"), warning
+
+
+# ---- under a legacy 8-bit locale (Latin-1) both spellings of a name are the file's: one named in
+# the locale's encoding (café.png in Latin-1 bytes, listed café.png) and one named in UTF-8 bytes
+# (a folder unpacked from elsewhere, listed cafÃ©.png); 497307e looked for the second alone
+
+
+def _latin1_file_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python's file-name functions as under a Latin-1 locale (ISO-8859-1, without UTF-8 mode)."""
+    def fsencode(name: str | bytes | os.PathLike[str]) -> bytes:
+        name = os.fspath(name)
+        return name if isinstance(name, bytes) else name.encode("latin-1", "surrogateescape")
+
+    def fsdecode(name: str | bytes | os.PathLike[str]) -> str:
+        name = os.fspath(name)
+        return name if isinstance(name, str) else name.decode("latin-1", "surrogateescape")
+
+    monkeypatch.setattr(sys, "getfilesystemencoding", lambda: "iso8859-1")
+    monkeypatch.setattr(os, "fsencode", fsencode)
+    monkeypatch.setattr(os, "fsdecode", fsdecode)
+
+
+def test_a_latin1_locale_spells_a_name_as_given_then_in_utf8_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    _latin1_file_system(monkeypatch)
+    assert file_system_names("café.png") == ("café.png", "cafÃ©.png")
+    assert file_system_name("café.png") == "café.png"  # as messages name the listed files
+    assert file_system_names("a.png") == ("a.png",)
+    assert file_system_names("中文.png") == ("ä¸\xadæ\x96\x87.png",)  # Latin-1 cannot write 中
+    assert file_system_names("caf\udce9.png") == ("caf\udce9.png",)  # the file system's spelling already
+
+
+def test_training_data_opens_either_spelling_under_a_latin1_locale(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the stand-in Latin-1 locale the test file system's names are listed as they are:
+    ``café.png`` is a file named in Latin-1, ``naÃ¯ve.png`` one named in UTF-8 (naïve.png's bytes),
+    ``Ã©sub/Ã©t.png`` one in a folder named in UTF-8; the captions file names each as UTF-8 text."""
+    from taco.data import CaptionedFolder, no_crop
+
+    folder = tmp_path / "ds"
+    (folder / "Ã©sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in ("café.png", "naÃ¯ve.png", "Ã©sub/Ã©t.png", "plain.png"):
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(folder / name)
+    listed = {"café.png": "a café", "naïve.png": "a naive cat", "ésub/ét.png": "deep", "plain.png": "plain"}
+    (folder / "captions.jsonl").write_text(
+        "".join(json.dumps({"image": n, "caption": c}, ensure_ascii=False) + "\n" for n, c in listed.items()),
+        encoding="utf-8")
+    _latin1_file_system(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing skipped, nothing said
+        data = CaptionedFolder(folder, transform=no_crop())
+    assert sorted((r.file, r.captions) for r in data.records) == [
+        ("café.png", ("a café",)), ("naÃ¯ve.png", ("a naive cat",)), ("plain.png", ("plain",)),
+        ("Ã©sub/Ã©t.png", ("deep",))]
+    assert all((folder / r.file).is_file() for r in data.records)  # each opens
+
+
+def test_a_sidecar_named_in_the_locales_encoding_under_a_latin1_locale(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from taco.data import CaptionedFolder, no_crop
+
+    Image.new("RGB", (64, 64)).save(tmp_path / "café.png")
+    (tmp_path / "café.txt").write_text("a cat", encoding="utf-8")
+    _latin1_file_system(monkeypatch)
+    data = CaptionedFolder(tmp_path, transform=no_crop())
+    assert [(r.file, r.captions) for r in data.records] == [("café.png", ("a cat",))]
+
+
+def test_no_locale_hint_where_the_locale_read_the_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Latin-1 locale reads every byte: LC_ALL=C.UTF-8 would read a name named in Latin-1 no
+    better (caf\\udce9.png), so a file missing or uncaptioned there gets no hint."""
+    from taco.data import CaptionedFolder, no_crop
+
+    for name in ("café.png", "naÃ¯ve.png", "ok.png"):
+        Image.new("RGB", (64, 64)).save(tmp_path / name)
+    (tmp_path / "captions.jsonl").write_text(
+        '{"image": "ok.png", "caption": "ok"}\n{"image": "gone-é.png", "caption": "none"}\n', encoding="utf-8")
+    _latin1_file_system(monkeypatch)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        data = CaptionedFolder(tmp_path, transform=no_crop())
+    assert [r.file for r in data.records] == ["ok.png"]
+    messages = [str(w.message) for w in said if "skipping" in str(w.message)]
+    assert len(messages) == 1 and "1 listed without an image file (gone-é.png)" in messages[0], messages
+    assert "2 without captions" in messages[0] and "locale's encoding" not in messages[0], messages
+
+
+def _latin1_locale(root: Path) -> dict[str, str] | None:
+    """The environment of a real ISO-8859-1 locale built in ``root`` (localedef), None without one."""
+    localedef = shutil.which("localedef")
+    if localedef is None or sys.platform != "linux":
+        return None
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run([localedef, "-i", "en_US", "-f", "ISO-8859-1", str(root / "en_US.ISO-8859-1")],
+                   capture_output=True, timeout=60, check=False)
+    if not (root / "en_US.ISO-8859-1" / "LC_CTYPE").is_file():  # built (a warning's exit status or not)
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LANGUAGE") and not k.startswith("LC_")}
+    env.update(LOCPATH=str(root), LC_ALL="en_US.ISO-8859-1", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0",
+               PYTHONIOENCODING="utf-8:backslashreplace")
+    return env
+
+
+def test_training_data_under_a_real_latin1_locale(tmp_path: Path) -> None:
+    """The repro: café.png named in Latin-1 bytes, captions.jsonl naming it in UTF-8, under
+    LC_ALL=en_US.ISO-8859-1; 497307e said 'no images to use ... 1 listed without an image file'."""
+    env = _latin1_locale(tmp_path / "locale")
+    if env is None:
+        pytest.skip("no localedef to build an ISO-8859-1 locale")
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    for name in (b"caf\xe9.png", b"na\xc3\xafve.png"):  # in Latin-1, in UTF-8
+        Image.new("RGB", (64, 64)).save(os.fsencode(folder) + b"/" + name)
+    (folder / "captions.jsonl").write_text(
+        '{"image": "café.png", "caption": "a café"}\n{"image": "naïve.png", "caption": "naive"}\n',
+        encoding="utf-8")
+    code = ("import sys, warnings; warnings.simplefilter('error'); from taco.data import CaptionedFolder, no_crop; "
+            "d = CaptionedFolder('ds', transform=no_crop()); "
+            "print(sys.getfilesystemencoding(), len(d), sorted(d[i].caption for i in range(len(d))))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          encoding="utf-8", errors="replace", timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "iso8859-1 2 ['a café', 'naive']", done.stdout

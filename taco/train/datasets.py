@@ -8,7 +8,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset, Subset
 
-from ..captions_file import CaptionRecord, file_system_name, folder_captions
+from ..captions_file import CaptionRecord, folder_captions
 from ..data import (
     CaptionedFolder,
     CaptionedImages,
@@ -18,7 +18,7 @@ from ..data import (
     train_transform,
 )
 from ..errors import TacoWarning, warn_at_caller
-from ..messages import count, some
+from ..messages import count, some, utf8_name
 from ..suffixes import folder_images
 from .config import ConfigError, TrainConfig
 
@@ -109,8 +109,10 @@ def trained_on(cfg: TrainConfig, root: str | os.PathLike[str], files: list[str])
             listed = [r.file for r in found.records if r.captions or not found.has_source]
         except (OSError, ValueError):  # the training set has said so already
             listed = images
-        names = {file_system_name(f) for f in listed if not excluded(f, d.exclude)}
-        return [Path(root) / f for f, there in inside.items() if there in names]
+        # matched by their bytes read as UTF-8: a captions file's café.png is the file café.png
+        # named in UTF-8 or in the locale's encoding (Latin-1)
+        names = {utf8_name(f) for f in listed if not excluded(f, d.exclude)}
+        return [Path(root) / f for f, there in inside.items() if utf8_name(there) in names]
     # COCO: its names are in its annotations; any image at the top of its images folder
     return [Path(root) / f for f, there in inside.items() if "/" not in there and not excluded(there, d.exclude)]
 
