@@ -447,3 +447,40 @@ def test_a_16_bit_grey_png_gamma_is_applied_in_its_mode() -> None:
     got = np.asarray(rgb)
     assert np.abs(got[..., 0].astype(int) - np.rint(srgb * 255)).max() <= 1
     assert np.array_equal(got[..., 0], got[..., 2])
+
+
+def test_pillows_decompression_bomb_warning_is_dropped_inside_a_pillow_warnings_block(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """taco's own pixel cap decides: Pillow's DecompressionBombWarning (between MAX_IMAGE_PIXELS
+    and twice that) is neither warned nor kept inside taco.colour.PillowWarnings."""
+    from taco.colour import PillowWarnings
+
+    path = tmp_path / "big.png"
+    Image.new("L", (100, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 6_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with PillowWarnings() as caught, Image.open(path) as image:
+            assert image.size == (100, 100)
+    assert caught == []
+
+
+def test_a_pillow_module_imported_after_the_first_block_is_watched_too(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Pillow module imported once blocks were already used (a plugin loaded later) warns
+    into the block of the thread it runs in, as the modules imported before do."""
+    import sys
+    import types
+
+    from taco.colour import PillowWarnings
+
+    with PillowWarnings():  # Pillow's modules of now watched
+        pass
+    late = types.ModuleType("PIL._taco_late_plugin")
+    late.warnings = warnings  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "PIL._taco_late_plugin", late)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with PillowWarnings() as caught:
+            late.warnings.warn("Corrupt EXIF data")  # type: ignore[attr-defined]
+    assert caught == ["Corrupt EXIF data"]

@@ -49,3 +49,10 @@ def test_a_file_name_the_locale_reads_but_utf8_does_not_is_written_as_the_locale
     monkeypatch.setattr(os, "fsencode", lambda name: os.fspath(name).encode("latin-1", "surrogateescape"))
     assert utf8_name("café.png") == "café.png"
     assert utf8_name("cafÃ©.png") == "café.png"  # UTF-8 bytes read as Latin-1: their UTF-8 text
+
+
+def test_did_you_mean_folds_case_as_unicode_does_not_only_lowercase() -> None:
+    """Case folding, not lower(): a capital SS is the folded ß (the name spelled as it is)."""
+    from taco.messages import did_you_mean
+
+    assert did_you_mean("MASS", ["maß"]) == " (did you mean 'maß'?)"

@@ -140,3 +140,10 @@ def test_is_stdout_tells_names_of_stdout_from_other_files(tmp_path):
     with out.open("wb") as f:  # stdout a regular file: its own name is a file like any
         r = _run(sys.executable, "-c", probe, "/dev/stdout", str(out), cwd=tmp_path, stdout=f)
     assert r.stderr.decode().strip() == "[True, True, False]"
+
+
+def test_is_stdout_of_a_name_no_file_can_have_is_false():
+    """A name holding a null byte (no file's) is not standard output: False, not ValueError."""
+    from taco.cli.files import is_stdout
+
+    assert is_stdout("out\x00.taco") is False

@@ -216,3 +216,20 @@ def test_the_rewritten_line_on_an_ascii_stderr_fits_the_terminal(monkeypatch: py
     assert len(rows) == 2 and all(len(row) <= 39 for row in rows)
     assert all(row.startswith("...") and "\\u2026" not in row for row in rows)
     assert all(".png: analysis, 0 s" in row for row in rows)
+
+
+def test_a_surrogateescape_stream_counts_an_escaped_byte_as_one_column() -> None:
+    """A stream writing lone surrogates as the bytes they stand for (errors="surrogateescape")
+    shows a name's undecodable byte in one column, not as its six-column escape."""
+    name = "x\udcff.png"  # 6 characters, 6 columns as written
+    assert fit_line(name, " 1s", 9, encoding="ascii", errors="surrogateescape") == name + " 1s"
+    assert fit_line(name, " 1s", 9, encoding="ascii", errors="backslashreplace") != name + " 1s"
+
+
+@pytest.mark.parametrize("width", range(3, 14))
+def test_a_two_character_escape_in_a_name_is_never_cut(width: int) -> None:
+    """shown_path writes a newline in a name as the two characters \\n: kept whole or left out."""
+    line = fit_line("a\\nb.png", " 1s", width)
+    assert line.endswith(" 1s") and columns(line) <= width
+    kept = line.removesuffix(" 1s").removeprefix("…")
+    assert kept in ("a\\nb.png", "\\nb.png", "b.png", ".png", "png", "ng", "g", "")  # never "nb.png"

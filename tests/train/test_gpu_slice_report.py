@@ -63,3 +63,31 @@ def test_report_without_wall_times_or_log_leaves_steps_per_second_out(tmp_path):
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     assert not [line for line in r.stdout.splitlines() if line.startswith(("steps/s:", "trainer:"))]
     assert [line.split()[-1] for line in r.stdout.splitlines() if line.split()[0].isdigit()] == ["n/a", "n/a"]
+
+
+def test_report_of_two_records_and_a_resumed_run_s_log(tmp_path):
+    """Two train records give the steps/s line too; a log holding a slice's "done:" and then the
+    resumed slice's gives the last one (the run's total)."""
+    run = tmp_path / "run"
+    _records(run, {"step": 10, "wall_time_s": 5.0}, {"step": 30, "wall_time_s": 15.0})
+    log = tmp_path / "run.log"
+    log.write_text("done: 100 steps (0.50 epochs) in 50 s; model -> a\n"
+                   "done: time limit 9m reached; 300 steps (1.50 epochs) in 100 s; model -> b\n")  # fmt: skip
+    r = _report(run, "--log", log)
+    assert r.returncode == 0, r.stderr
+    assert "steps/s: 2.00 (steps 10 to 30 in 10 s of wall time" in r.stdout
+    assert "trainer: 300 steps (1.50 epochs) in 100 s: 3.00 steps/s" in r.stdout
+    assert "trainer: 100 steps" not in r.stdout
+
+
+def test_report_of_records_without_elapsed_time_says_no_rate(tmp_path):
+    """Records written in the same second, and a trainer's 0 s: no rate, no ZeroDivisionError."""
+    run = tmp_path / "run"
+    _records(run, {"step": 1, "wall_time_s": 5.0}, {"step": 2, "wall_time_s": 5.0})
+    log = tmp_path / "run.log"
+    log.write_text("done: 1 step (0.01 epochs) in 0 s; model -> a\n")
+    r = _report(run, "--log", log)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert [line.split()[-1] for line in r.stdout.splitlines() if line.split()[0].isdigit()] == ["n/a", "n/a"]
+    assert not [line for line in r.stdout.splitlines() if line.startswith("steps/s:")]
+    assert "trainer: 1 step (0.01 epochs) in 0 s\n" in r.stdout
