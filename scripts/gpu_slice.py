@@ -386,7 +386,7 @@ def report(run: Path, log: Path | None = None) -> None:
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line]
     train = [r for r in records if r["kind"] == "train"]
     val = [r for r in records if r["kind"] == "val"]
-    print(f"loss curve ({len(train)} records; steps/s: wall time since the row above):")
+    print(f"loss curve ({len(train)} record{'' if len(train) == 1 else 's'}; steps/s: wall time since the row above):")
     print(f"{'step':>7}{'loss':>9}{'bpp':>8}{'psnr':>8}{'lpips':>8}{'lr':>10}{'img/s':>9}{'steps/s':>9}")
     every = max(1, len(train) // 20)
     shown = train[::every] + ([train[-1]] if train and (len(train) - 1) % every else [])
@@ -404,7 +404,7 @@ def report(run: Path, log: Path | None = None) -> None:
         steps, n, epochs, seconds = done[-1]
         per_s = f": {int(n.replace(',', '')) / float(seconds):.2f} steps/s" if float(seconds) > 0 else ""
         print(f"trainer: {steps} ({epochs} epochs) in {seconds} s{per_s}")
-    print(f"validation ({len(val)} records):")
+    print(f"validation ({len(val)} record{'' if len(val) == 1 else 's'}):")
     for r in val:
         real = (f" real_bpp {_shown(r['real_bpp'], '.4f')} real_psnr {_shown(r['real_psnr'], '.2f')}"
                 if "real_bpp" in r else "")  # fmt: skip
