@@ -74,20 +74,44 @@ def file_model_kind(model_id: str) -> FileModelKind:
     return "other"
 
 
-def decoding_needs(model_id: str, *, use: str = CLI_MODEL) -> str:
-    """What decoding a ``.taco`` file whose header names ``model_id`` needs, in one clause
-    (``taco info`` shows it; ``taco decompress`` says it of a name that is not built in), from
-    :func:`file_model_kind`; ``use``: how the model is given (:data:`CLI_MODEL`, :data:`BOTH_MODEL`).
-    The plugin hint (:func:`taco.models.registry.plugin_hint`) ends it only for an id a backbone
-    may have registered: not an imported checkpoint's, a ``+custom`` one or a path."""
-    from .models.registry import RETIRED, history_clause, looks_like_path, plugin_hint
+def decoding_needs(model_id: str, fingerprint: bytes | None = None, *, use: str = CLI_MODEL) -> str:
+    """What decoding a ``.taco`` file whose header names ``model_id`` and weights ``fingerprint``
+    needs, in one clause (``taco info`` shows it; ``taco decompress`` says it of a name that is
+    not built in), from :func:`file_model_kind`; ``use``: how the model is given
+    (:data:`CLI_MODEL`, :data:`BOTH_MODEL`). For a built-in trained name, "nothing" only when
+    ``fingerprint`` is the built-in's (recorded in :data:`taco.models.PRETRAINED`: no torch
+    imported); other weights of that name need the checkpoint that made the file (or, for weights
+    the built-in shipped with before it was replaced, :data:`~taco.models.registry.REPLACED`,
+    their checkpoint in taco's git history); ``fingerprint`` None, or a built-in without a
+    recorded one, is answered with an "if". The plugin hint
+    (:func:`taco.models.registry.plugin_hint`) ends it only for an id a backbone may have
+    registered: not an imported checkpoint's, a ``+custom`` one or a path."""
+    from .models.registry import (
+        PRETRAINED,
+        REPLACED,
+        RETIRED,
+        history_clause,
+        looks_like_path,
+        plugin_hint,
+    )
 
     kind = file_model_kind(model_id)
     if kind == "none":
         return (f"taco's default model {DEFAULT_MODEL!r} (model code 0: no model id), else the "
                 f"model that made it: {use}")
     if kind == "pretrained":
-        return f"nothing: the built-in trained model {model_id!r}"
+        recorded = PRETRAINED[model_id].fingerprint if model_id in PRETRAINED else ""
+        if fingerprint is None or not recorded:
+            return (f"nothing if the built-in trained model {model_id!r} made it, else the "
+                    f"checkpoint that did: {use}")
+        if fingerprint.hex() == recorded:
+            return f"nothing: the built-in trained model {model_id!r}"
+        name, rev = REPLACED.get(fingerprint.hex(), ("", ""))
+        if name == model_id:
+            return (f"the former weights of {model_id!r}, which shipped up to commit {rev}: "
+                    f"{history_clause(model_id, rev, 'decode' if use == BOTH_MODEL else '--model')}")
+        return (f"the checkpoint that made it (other weights than those of the built-in "
+                f"{model_id!r}): {use}")
     if kind == "retired":
         return (f"the checkpoint of {model_id!r}, a former built-in: "
                 f"{history_clause(model_id, RETIRED[model_id], 'decode')}")

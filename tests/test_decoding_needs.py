@@ -1,7 +1,8 @@
-"""What decoding a ``.taco`` file needs, from the model id in its header alone
-(:func:`taco.resolve.decoding_needs`): ``taco info`` says it on its last line (and as the JSON key
-``decoding_needs``), without importing torch; ``taco decompress`` of a name that is not built in
-says the same remedy, with the plugin hint only for an id a backbone may have registered."""
+"""What decoding a ``.taco`` file needs, from the model id and the weights' fingerprint in its
+header (:func:`taco.resolve.decoding_needs`): ``taco info`` says it on its last line (and as the
+JSON key ``decoding_needs``), without importing torch (a built-in's fingerprint is recorded in
+its registry entry); ``taco decompress`` of a name that is not built in says the same remedy,
+with the plugin hint only for an id a backbone may have registered."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from taco.bitstream import TacoHeader, pack
 from taco.cli import main
-from taco.models import CheckpointError
+from taco.models import PRETRAINED, CheckpointError
 from taco.resolve import (
     DEFAULT_MODEL,
     IMPORTED_MODEL_IDS,
@@ -28,10 +29,15 @@ def _no_plugins(monkeypatch):
     monkeypatch.delenv("TACO_PLUGINS", raising=False)
 
 
-def _file(tmp_path, model_id: str):
+def _file(tmp_path, model_id: str, fingerprint: bytes = bytes(8)):
     path = tmp_path / "x.taco"
-    path.write_bytes(pack(TacoHeader(model_id, bytes(8), 64, 64, "RGB", quality=0), b"\x01" * 20))
+    path.write_bytes(pack(TacoHeader(model_id, fingerprint, 64, 64, "RGB", quality=0), b"\x01" * 20))
     return path
+
+
+def _builtin(name: str) -> bytes:
+    """The weights' fingerprint recorded for built-in ``name``."""
+    return bytes.fromhex(PRETRAINED[name].fingerprint)
 
 
 @pytest.mark.parametrize(("model_id", "kind", "needs"), [
@@ -53,9 +59,10 @@ def _file(tmp_path, model_id: str):
     ("runs/a.safetensors", "other", "the model that made it: --model FILE"),  # no backbone's name
 ])
 def test_what_a_model_id_needs(tmp_path, capsys, model_id, kind, needs):
+    fingerprint = _builtin(model_id) if kind == "pretrained" else bytes(8)  # the built-in's weights
     assert file_model_kind(model_id) == kind
-    assert decoding_needs(model_id) == needs
-    path = _file(tmp_path, model_id)
+    assert decoding_needs(model_id, fingerprint) == needs
+    path = _file(tmp_path, model_id, fingerprint)
     assert main(["info", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["decoding_needs"] == needs
     assert main(["info", str(path)]) == 0
@@ -105,3 +112,67 @@ def test_a_broken_plugin_module_does_not_stop_info(tmp_path, monkeypatch, capsys
     assert json.loads(capsys.readouterr().out)["decoding_needs"] == (
         "the model that made it: --model FILE; a registered backbone? "
         f"TACO_PLUGINS={module} registers none of that name")
+
+
+def test_each_recorded_builtin_fingerprint_is_the_loaded_one():
+    """The fingerprint recorded beside each built-in's SHA-256 is the one its loaded weights have
+    (the one its files carry): a built-in re-trained or re-shipped cannot keep a stale one (taco
+    info would say "nothing" of files its former weights made, and of none it makes)."""
+    from taco.models import load_builtin, model_fingerprint
+
+    for name, entry in PRETRAINED.items():
+        assert len(entry.fingerprint) == 16, f"{name}: record its fingerprint in taco/models/registry.py"
+        assert model_fingerprint(load_builtin(name)).hex() == entry.fingerprint, name
+
+
+@pytest.mark.parametrize("name", ["taco-minilm-small-q4", "elic-small-q3"])
+def test_a_builtin_name_with_other_weights_needs_their_checkpoint(tmp_path, capsys, name):
+    """A file naming a built-in but made with other weights (taco train --set model_id=NAME, or
+    a file of a built-in since re-trained): taco info said "nothing: the built-in trained model",
+    and taco decompress then refused it ("made with other weights of NAME"); it now says the
+    checkpoint that made it is needed, as taco decompress does."""
+    needs = (f"the checkpoint that made it (other weights than those of the built-in {name!r}): "
+             "--model FILE")
+    assert decoding_needs(name, bytes(8)) == needs
+    path = _file(tmp_path, name)
+    assert main(["info", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["decoding_needs"] == needs
+    assert main(["info", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"{'decoding_needs':>18}: {needs}"
+    assert main(["decompress", str(path), "-o", str(tmp_path / "x.png")]) == 2  # as it refuses
+    assert f"made with other weights of {name!r}" in capsys.readouterr().err
+
+
+def test_former_weights_of_a_builtin_are_said_where_they_are(monkeypatch):
+    from taco.models import registry
+
+    monkeypatch.setattr(registry, "REPLACED", {"00" * 8: ("elic-small-q4", "abc1234")})
+    git = "git show abc1234:taco/assets/models/elic-small-q4.safetensors > elic-small-q4.safetensors, "
+    assert decoding_needs("elic-small-q4", bytes(8)) == (
+        f"the former weights of 'elic-small-q4', which shipped up to commit abc1234: {git}then give "
+        "that file as the model (--model elic-small-q4.safetensors)")
+    assert decoding_needs("elic-small-q3", bytes(8)).startswith("the checkpoint that made it (other weights")
+
+
+def test_a_builtin_without_a_known_fingerprint_is_hedged(monkeypatch):
+    """Without the file's fingerprint, or for a built-in whose entry records none (a plugin's),
+    "nothing" is said with an if."""
+    import dataclasses
+
+    hedge = ("nothing if the built-in trained model 'elic-small-q4' made it, else the checkpoint "
+             "that did: --model FILE")
+    assert decoding_needs("elic-small-q4") == hedge
+    entry = dataclasses.replace(PRETRAINED["elic-small-q4"], fingerprint="")
+    monkeypatch.setitem(PRETRAINED, "elic-small-q4", entry)
+    assert decoding_needs("elic-small-q4", bytes(8)) == hedge
+
+
+@pytest.mark.parametrize("fingerprint", [None, bytes(8)])
+def test_info_of_a_builtin_name_imports_no_torch(probe, tmp_path, fingerprint):
+    fingerprint = fingerprint or _builtin("taco-minilm-small-q4")
+    path = _file(tmp_path, "taco-minilm-small-q4", fingerprint)
+    r = probe(tmp_path, "info", str(path))
+    said = ("nothing: the built-in trained model" if fingerprint != bytes(8) else
+            "the checkpoint that made it (other weights than those of the built-in")
+    assert r["code"] == 0 and f"decoding_needs: {said}" in r["stdout"]
+    assert not {"torch", "numpy", "PIL"} & set(r["modules"])

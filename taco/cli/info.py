@@ -19,8 +19,8 @@ def register(sub: Any) -> None:
                        description="Print what a .taco file's header says, without decoding it: "
                        "the header and the checksum are checked, the coded stream is not (a file "
                        "shown here may still fail to decode). The last line says what decoding it "
-                       "needs, from the model id: nothing (a built-in trained model), or the model "
-                       "that made it (--model FILE).")
+                       "needs, from the model id and the weights' fingerprint: nothing (a built-in "
+                       "trained model's weights made it), or the model that made it (--model FILE).")
     i.add_argument("files", nargs="+", type=path_arg, help=".taco files or folders of them; - reads one from "
                    "standard input")
     i.add_argument("--json", action="store_true",
@@ -70,7 +70,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             "header_bytes": f.header_bytes,
             "payload_bytes": f.payload_bytes,
             "bpp": round(f.bpp, 4),
-            "decoding_needs": decoding_needs(h.model_id),
+            "decoding_needs": decoding_needs(h.model_id, h.fingerprint),
         }
         if args.json:
             report(json.dumps(info))

@@ -113,7 +113,14 @@ class PretrainedEntry:
     """A trained checkpoint shipped in ``taco/assets/models`` (timm-style registry entry).
 
     ``lmbda``: the λ a single-rate model was trained with; None for a variable-rate model, whose
-    λ per quality are its config's ``qualities``."""
+    λ per quality are its config's ``qualities``. ``fingerprint``: its weights' fingerprint as
+    loaded (:func:`taco.models.model_fingerprint`, 16 hex digits: the 8 bytes each ``.taco`` file
+    it makes carries), recorded so that ``taco info`` tells, without importing torch, a file the
+    built-in made from one other weights of its name made (:func:`taco.resolve.decoding_needs`);
+    ``""``: not recorded (then it hedges). A function of the file's bytes alone (the fp16 weights
+    and the tables their load rebuilds, checked against the digest the file carries), so neither
+    the torch/CompressAI version nor the device changes it; tests/test_decoding_needs.py checks
+    each recorded one against the built-in loaded."""
 
     file: str
     sha256: str
@@ -121,6 +128,7 @@ class PretrainedEntry:
     lmbda: float | None
     trained_on: str
     description: str = ""
+    fingerprint: str = ""
 
 
 _SMALL_DESC = (
@@ -135,6 +143,7 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     "taco-minilm-small-q4": PretrainedEntry(
         file="taco-minilm-small-q4.safetensors",
         sha256="c117797a36aa5bcff1c7ddd0f1f01e2eb9bb062eaa258a0f8965e1ac550f09c0",
+        fingerprint="bac73911571da2eb",  # taco.models.model_fingerprint as loaded
         architecture="taco",
         lmbda=0.004,
         trained_on="shared/data/photos/train (158 captioned photos)",
@@ -143,6 +152,7 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     "taco-minilm-small-q3": PretrainedEntry(
         file="taco-minilm-small-q3.safetensors",
         sha256="ebfb5722da6f26fb949abddc6948cda906b866047757c7170f6543ec23781283",
+        fingerprint="b597a0870b38c578",  # taco.models.model_fingerprint as loaded
         architecture="taco",
         lmbda=0.0016,
         trained_on="shared/data/photos/train (158 captioned photos)",
@@ -151,6 +161,7 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     "elic-small-q4": PretrainedEntry(
         file="elic-small-q4.safetensors",
         sha256="bd0468c44915a4d3e349cfe0ed95c4b7facaa3141983072fe17acff9519a7f76",
+        fingerprint="9b2c3816941fccc5",  # taco.models.model_fingerprint as loaded
         architecture="elic",
         lmbda=0.004,
         trained_on="shared/data/photos/train (158 captioned photos)",
@@ -159,6 +170,7 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     "elic-small-q3": PretrainedEntry(
         file="elic-small-q3.safetensors",
         sha256="d5a97c3f4946bc57bc8a6210a688b83d1970159cfb7435452d94e41379c43ba6",
+        fingerprint="1eb8dc41b328e370",  # taco.models.model_fingerprint as loaded
         architecture="elic",
         lmbda=0.0016,
         trained_on="shared/data/photos/train (158 captioned photos)",
