@@ -64,7 +64,8 @@ def test_no_input_because_of_outputs_left_out_says_so(tmp_path):
     (folder / "a.taco").write_bytes(b"x")
     (folder / "a.decoded.png").write_bytes(b"x")
     with pytest.raises(CLIError, match=r"no input files \(.*\) found in .*decoded; left out 1 "
-                       r"output of taco decompress beside its source \(.*a\.decoded\.png\)$"):
+                       r"output of taco decompress beside its source \(.*a\.decoded\.png\) and 1 \.taco "
+                       r"file \(.*a\.taco\): taco decompress decodes \.taco files$"):
         _compress_inputs(folder)
 
 
@@ -223,3 +224,51 @@ def test_a_folder_of_other_files_says_how_many_and_that_one_may_be_named(tmp_pat
     with pytest.raises(CLIError, match=r"found in .*onlybin; left out 2 files of another suffix \(.*b\.dat, "
                                        r".*pic\.bin; an image renamed so is read when named itself\)$"):
         _compress_inputs(tmp_path / "onlybin")
+
+
+def test_the_other_command_s_inputs_are_said_by_their_kind(tmp_path: Path) -> None:
+    """``taco decompress c`` on a folder holding only small.png said 'left out 1 file of another
+    suffix (c/small.png; a .taco file renamed so is read when named itself)': an image is said to
+    be one, and which command codes it; and a .taco file in a folder taco compress lists (not
+    counted before: a file expected beside photos) is said to be for taco decompress."""
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "small.png").write_bytes(b"x")
+    with pytest.raises(CLIError) as refused:
+        expand_inputs([str(c)], {".taco"}, note_left_out="decompress")
+    assert str(refused.value) == (f"no input files (.taco) found in {c}; left out 1 image "
+                                  f"({c / 'small.png'}): taco compress codes images")
+    (c / "b.JPG").write_bytes(b"x")
+    (c / "pic.bin").write_bytes(b"x")
+    with pytest.raises(CLIError) as refused:
+        expand_inputs([str(c)], {".taco"}, note_left_out="decompress")
+    assert str(refused.value) == (
+        f"no input files (.taco) found in {c}; left out 2 images ({c / 'b.JPG'}, {c / 'small.png'}): "
+        f"taco compress codes images and 1 file of another suffix ({c / 'pic.bin'}; a .taco file "
+        "renamed so is read when named itself)")
+    t = tmp_path / "t"
+    t.mkdir()
+    (t / "x.taco").write_bytes(b"x")
+    with pytest.raises(CLIError, match=r"found in .*t; left out 1 \.taco file \(.*x\.taco\): taco "
+                                       r"decompress decodes \.taco files$"):
+        _compress_inputs(t)
+
+
+@pytest.mark.parametrize("clutter", ["Thumbs.db", "thumbs.db", "ehthumbs.db", "desktop.ini", ".DS_Store",
+                                     "._small.png", "._x.taco", "._notes"])
+def test_files_systems_leave_in_folders_are_not_counted(tmp_path: Path, capsys, clutter: str) -> None:
+    """``taco compress`` of a folder with Thumbs.db (or macOS's ._NAME beside a photo) said
+    'left out 1 file of another suffix (d/Thumbs.db; ...)' when it held no photo, and noted '1 file
+    it does not read as images (d/Thumbs.db)' beside photos: a system's files are not the user's,
+    and are now left out without a word, as are they by taco decompress."""
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / clutter).write_bytes(b"x")
+    for suffixes in (IMAGE_SUFFIXES, {".taco"}):
+        with pytest.raises(CLIError) as refused:
+            expand_inputs([str(d)], suffixes, note_left_out="compress")
+        assert str(refused.value).endswith(f"found in {d}")  # nothing left out is said
+    (d / "a.png").write_bytes(b"x")  # listed, not read
+    capsys.readouterr()
+    assert _compress_inputs(d) == ["a.png"]
+    assert capsys.readouterr().err == ""

@@ -31,6 +31,16 @@ _T = TypeVar("_T")
 #: captions, taco's own files, notes.
 _EXPECTED_BESIDE = frozenset({".txt", ".jsonl", ".json", ".taco", ".md", ".csv", ".xmp"})
 
+#: Files an operating system leaves in folders (Windows' thumbnail caches and folder settings,
+#: macOS's Finder settings), and macOS's ``._NAME`` (AppleDouble: another file's metadata, not
+#: that file): never inputs, never counted or named among the files left out (casefolded).
+_CLUTTER = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"})
+
+
+def _clutter(name: str) -> bool:
+    """Whether a file of a folder is one of :data:`_CLUTTER` or a ``._NAME`` file."""
+    return name.casefold() in _CLUTTER or name.startswith("._")
+
 
 def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                   skip_in_folders: str | None = None, note_left_out: str | None = None,
@@ -40,15 +50,17 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     named twice, ``A`` and ``A/``, is listed once). In a folder, ``taco decompress``'s outputs
     ``NAME`` + ``skip_in_folders`` (``.decoded.png``, any case) are left out where their source
     is beside them (:func:`taco.suffixes.decoded_outputs`; any other such file is an input), and
-    so are hidden files and folders (``.x.jpg``, and
-    macOS's ``._x.jpg``, which are not photos), subfolders (not searched), links to nothing,
+    so are hidden files and folders (``.x.jpg``; macOS's ``._x.jpg``, which are not photos, and
+    the files systems leave in folders, ``Thumbs.db``, ``desktop.ini``, ``.DS_Store``, not even
+    named), subfolders (not searched), links to nothing,
     pipes, devices and sockets (or links to them) and files of other suffixes; with
     ``note_left_out`` (the command: ``compress``, ``decompress``) one note line on stderr names
     those a user may have expected (not captions, notes or
     taco's other files; files it does not read as images only where the inputs are images),
     and one more names each folder named that holds no input, when other inputs are given
-    (with none at all the command is refused, naming what was left out,
-    files of other suffixes counted too: a renamed .taco or image is read when named itself). ``-`` is standard
+    (with none at all the command is refused, naming what was left out, the other command's
+    inputs by kind, images in a folder for ``.taco`` files and ``.taco`` files in one for images,
+    and files of other suffixes counted too: a renamed .taco or image is read when named itself). ``-`` is standard
     input, [:data:`STDIN`], and must be the only input."""
     if "-" in paths:
         if len(paths) > 1:
@@ -92,7 +104,7 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         run = ("" if not runs else f"; {shown_path(runs[0])} holds a model checkpoint (for it: "
                f"taco models {shown_path(runs[0])})" if len(runs) == 1 else
                f"; {some(runs)} hold model checkpoints (for one: taco models FOLDER)")
-        why += _unnamed(left.unnamed, images)
+        why += _unnamed(left.unnamed, left.foreign, images)
         raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
                        + (f"; left out {_and(why)}" if why else "") + run)
     if note_left_out:
@@ -103,15 +115,22 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     return _once_each(out), folder
 
 
-def _unnamed(files: Sequence[Path], images: bool) -> list[str]:
-    """What the refusal of folders without inputs says of their files of other suffixes, among
+def _unnamed(files: Sequence[Path], foreign: Sequence[Path], images: bool) -> list[str]:
+    """What the refusal of folders without inputs says of the other command's inputs,
+    ``foreign`` (images where ``.taco`` files are read, ``.taco`` files where images are), by
+    their kind and the command that reads them, and of their files of other suffixes, among
     which a file renamed may be (a .taco saved as ``pic.bin``): how many, and that such a file is
     read when named itself; none for none."""
-    if not files:
-        return []
-    what = "an image" if images else "a .taco file"
-    return [f"{count(len(files), 'file')} of another suffix ({some(files)}; {what} renamed so is "
-            "read when named itself)"]
+    out = []
+    if foreign:
+        out.append(f"{count(len(foreign), '.taco file')} ({some(foreign)}): taco decompress decodes "
+                   ".taco files" if images else
+                   f"{count(len(foreign), 'image')} ({some(foreign)}): taco compress codes images")
+    if files:
+        what = "an image" if images else "a .taco file"
+        out.append(f"{count(len(files), 'file')} of another suffix ({some(files)}; {what} renamed "
+                   "so is read when named itself)")
+    return out
 
 
 def _folder_inputs(p: Path, suffixes: Collection[str], skip_in_folders: str | None, left: _LeftOut,
@@ -124,6 +143,8 @@ def _folder_inputs(p: Path, suffixes: Collection[str], skip_in_folders: str | No
         for f in entries:
             kind = f.suffix.lower()
             try:
+                if _clutter(f.name):
+                    continue  # a system's file, not the user's: not worth a word
                 if f.name.startswith("."):
                     if kind in suffixes and not f.is_dir():
                         left.hidden.append(f)
@@ -138,6 +159,8 @@ def _folder_inputs(p: Path, suffixes: Collection[str], skip_in_folders: str | No
                     left.outputs.append(f)
                 elif kind in suffixes:
                     out.append(f)
+                elif kind in (".taco",) if images else kind in IMAGE_SUFFIXES:
+                    left.foreign.append(f)  # the other command's input: said by its kind
                 elif kind not in _EXPECTED_BESIDE:
                     left.unnamed.append(f)
                     if images:
@@ -165,6 +188,9 @@ class _LeftOut:
         self.outputs: list[Path] = []  # taco decompress's NAME.decoded.png beside its source
         # the files of other suffixes but captions, notes and taco's own (said when there is no input)
         self.unnamed: list[Path] = []
+        # the other command's inputs: images for taco decompress, .taco files for taco compress
+        # (said when there is no input)
+        self.foreign: list[Path] = []
 
     def parts(self, others: bool = True) -> list[str]:
         parts = []
