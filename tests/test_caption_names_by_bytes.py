@@ -191,6 +191,20 @@ def test_no_locale_hint_where_the_locale_read_the_name(tmp_path: Path, monkeypat
     assert "2 without captions" in messages[0] and "locale's encoding" not in messages[0], messages
 
 
+
+def test_compress_gives_no_locale_hint_for_an_uncaptioned_name_the_locale_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """taco compress's note of uncaptioned images, under the stand-in Latin-1 locale: naÃ¯ve.png
+    (UTF-8 bytes, read by Latin-1) would find no caption under LC_ALL=C.UTF-8 either: no hint."""
+    from taco.cli.inputs import uncaptioned_note
+
+    for name in ("naÃ¯ve.png", "ok.png"):
+        Image.new("RGB", (64, 64)).save(tmp_path / name)
+    _latin1_file_system(monkeypatch)
+    note = uncaptioned_note([tmp_path / "naÃ¯ve.png", tmp_path / "ok.png"], [None, "ok"])
+    assert note is not None and "naÃ¯ve.png" in note and "locale's encoding" not in note, note
+
+
 def _latin1_locale(root: Path) -> dict[str, str] | None:
     """The environment of a real ISO-8859-1 locale built in ``root`` (localedef), None without one."""
     localedef = shutil.which("localedef")
