@@ -6,7 +6,8 @@ Writes ``taco/assets/models/NAME.safetensors`` with ``model_id=NAME``, its Gauss
 conditionals' scale table set to ``--scale-levels`` levels (default 256: the built-ins' payload
 0.19-0.77 % over the model's own rate instead of 0.98-2.49 % with CompressAI's 64, for the same
 decoded image; docs/performance.md "Bitstream efficiency"), and prints the ``PretrainedEntry`` to paste into
-``taco/models/registry.py`` (file, SHA-256, λ, training data, the start of a description).
+``taco/models/registry.py`` (file, SHA-256, λ, training data, the start of a description, and the
+fingerprint of its weights as loaded, which each ``.taco`` file it makes carries).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import argparse
 import hashlib
 from pathlib import Path
 
-from taco.models import load_checkpoint, save_checkpoint
+from taco.models import load_checkpoint, model_fingerprint, save_checkpoint
 from taco.models.elic import MAX_SCALE_LEVELS
 
 ASSETS = Path(__file__).resolve().parents[1] / "taco" / "assets" / "models"
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"{steps} steps on {meta.get('device', '?')}")
     digest = hashlib.sha256(dst.read_bytes()).hexdigest()
     size = dst.stat().st_size
+    fingerprint = model_fingerprint(load_checkpoint(dst)).hex()  # as loaded: fp16, compact tables
     print(f"wrote {dst} ({size / 1e6:.2f} MB)")
     print(f'    "{args.name}": PretrainedEntry(\n'
           f'        file="{dst.name}",\n'
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
           f'        lmbda={meta.get("lambda", meta.get("lmbda"))},  # None: variable rate\n'
           f'        trained_on="{trained_on}",\n'
           f'        description="...; coded with {model.scale_levels} scale levels",\n'
+          f'        fingerprint="{fingerprint}",  # taco.models.model_fingerprint as loaded\n'
           f'    ),')
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from taco.models import create_model, save_checkpoint
+from taco.models import create_model, model_fingerprint, save_checkpoint
 
 
 @pytest.mark.parametrize(("steps", "says"), [
@@ -17,3 +17,20 @@ def test_trained_on_counts_the_steps_of_every_slice(ship, tmp_path, capsys, step
     trained = save_checkpoint(create_model("elic-tiny"), tmp_path / "run.safetensors", metadata=meta)
     ship.main([str(trained), "new-built-in"])
     assert f'trained_on="train (120 images), {says}",' in capsys.readouterr().out
+
+
+def test_the_entry_records_the_fingerprint_files_made_with_the_shipped_weights_carry(ship, tmp_path, capsys):
+    """The fp16 weights shipped (not the fp32 checkpoint's): what a .taco file of the built-in carries,
+    which taco info compares (taco.resolve.decoding_needs)."""
+    import numpy as np
+
+    import taco
+    from taco.models import load_checkpoint
+
+    trained = save_checkpoint(create_model("elic-tiny"), tmp_path / "run.safetensors", metadata={"lambda": 0.004})
+    ship.main([str(trained), "new-built-in"])
+    printed = capsys.readouterr().out
+    model = load_checkpoint(tmp_path / "new-built-in.safetensors")
+    made = taco.compress(np.zeros((32, 32, 3), np.uint8), "", model=model)
+    assert f'fingerprint="{taco.info(made).header.fingerprint.hex()}",' in printed
+    assert f'fingerprint="{model_fingerprint(load_checkpoint(trained)).hex()}",' not in printed  # not the fp32 one
