@@ -95,8 +95,8 @@ def register(sub: Any) -> None:
                        "read as given (from the current folder, not inside a folder named); "
                        "the only source of captions when given (not with --caption; sidecars and "
                        "captions.jsonl are not read; an image it does not list has none)")
-    c.add_argument("-o", "--output", type=path_arg, help="output file NAME.taco (one image named; - for "
-                   "standard output) or folder (a folder or several images named; created if "
+    c.add_argument("-o", "--output", type=path_arg, help="output file NAME.taco (one image named; - or "
+                   "/dev/stdout for standard output) or folder (a folder or several images named; created if "
                    "missing; a new one ending with / where one image is named); default: "
                    "NAME.taco beside each image")
     c.add_argument("-m", "--model", type=path_arg, help=MODEL_HELP)

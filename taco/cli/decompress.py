@@ -50,8 +50,8 @@ def register(sub: Any) -> None:
     d.add_argument("files", nargs="+", type=path_arg, help=".taco files or folders; - reads one from standard "
                    "input (its image goes to standard output as PNG unless -o FILE)")
     d.add_argument("-o", "--output", type=path_arg, help="output image (one file in; its suffix picks the "
-                   "format; - for PNG on standard output, as a device or pipe without one, e.g. "
-                   "/dev/null with --force) or folder (a folder or several files "
+                   "format; - (or /dev/stdout) for PNG on standard output, as a device or pipe "
+                   "without one, e.g. /dev/null with --force) or folder (a folder or several files "
                    "in; created if missing; a new one ending with / where one file is named; "
                    "in the files' own folder NAME.decoded.png, not over the photo NAME.png); "
                    "default: NAME.decoded.png beside each file")
