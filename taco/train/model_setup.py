@@ -87,7 +87,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
             f"(only {across}like -> like); {_fitting_model(source, dst_cfg)}"
         )
     check_variable_rate_layout(path, src_cfg.layout, dst_cfg.qualities)
-    for name in ("N", "M", "groups", "ctx_hidden", "layout"):
+    for name in ("N", "M", "groups", "ctx_hidden", "param_widths", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
             raise CheckpointError(
                 f"init_from {path}: {name}={getattr(src_cfg, name)} there, "
@@ -142,7 +142,7 @@ def _fitting_model(source: ELIC, target: ModelConfig) -> str:
     trained as, with the preset that trains it where the target's would not."""
     src = source.config
     if (src.architecture, target.architecture) in WARM_STARTS:
-        widths = ("N", "M", "groups", "ctx_hidden")
+        widths = ("N", "M", "groups", "ctx_hidden", "param_widths")
         fits = sorted(n for n, c in MODEL_CONFIGS.items() if c.architecture == target.architecture
                       and all(getattr(c, k) == getattr(src, k) for k in widths))
         if fits:

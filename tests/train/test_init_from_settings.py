@@ -148,3 +148,17 @@ def test_an_init_from_without_a_checkpoint_says_why(tmp_path, capsys, source, me
     assert train_main(["--print-config", "--init-from", source, "--set", *SMALL]) == 2
     err = capsys.readouterr().err
     assert message in err and "no such checkpoint file\n" not in err, err
+
+
+def test_a_checkpoint_of_other_entropy_parameter_widths_names_them_and_the_model_it_was(tmp_path, capsys):
+    """An ELIC imported from JiangWeibeta/ELIC of 2024 (param_widths elic-2024) into the default
+    elic-tiny: refused by the option that differs, not by a tensor shape, with the override that fits."""
+    from taco.models import create_model, save_checkpoint
+
+    made = save_checkpoint(create_model("elic-tiny", param_widths="elic-2024"), tmp_path / "e.safetensors",
+                           metadata={"lambda": 0.002})
+    assert train_main(["--init-from", str(made), "--out-dir", str(tmp_path / "r"),
+                       "--set", *SMALL, "model=elic-tiny", "preset=elic"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "param_widths=elic-2024 there, elic-2023 in the model being trained" in err, err
+    assert 'model_overrides.param_widths="elic-2024"' in err and len(err.splitlines()) == 1, err
