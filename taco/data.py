@@ -825,10 +825,15 @@ class CaptionedImages(Dataset[Sample]):
         frames`` beside ``anim.gif: the palette is not kept``)."""
         if notes and self._first_time(self._said, index):
             file = self.records[index].file
-            read_as = f"{shown_path(self.root / file)}: "
+            read_as, named_as = f"{shown_path(self.root / file)}: ", f"{shown_path(file)}: "
             for text, category in notes:
-                named = f"{shown_path(file)}: {text[len(read_as):]}" if text.startswith(read_as) else text
-                warn_at_caller(training_words(named) if self.training else named, category)
+                name, said = "", text
+                for prefix in (read_as, named_as):
+                    if text.startswith(prefix):
+                        name, said = named_as, text[len(prefix):]
+                        break
+                # training's words for what is said, not for the name (a photo named coded.png)
+                warn_at_caller(name + (training_words(said) if self.training else said), category)
 
     @staticmethod
     def _first_time(said: torch.Tensor, index: int) -> bool:

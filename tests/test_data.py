@@ -273,7 +273,8 @@ def test_a_training_set_says_conversions_in_training_words(tmp_path: Path) -> No
     grey = (np.arange(64 * 64).reshape(64, 64) * 8).astype(np.uint16)
     Image.fromarray(grey).save(tmp_path / "g16.png")
     Image.new("RGB", (64, 64), (10, 200, 30)).convert("P").save(tmp_path / "pal.png")
-    for name in ("g16", "pal"):
+    Image.new("RGB", (64, 64), (10, 200, 30)).convert("P").save(tmp_path / "coded.png")  # the name kept
+    for name in ("g16", "pal", "coded"):
         (tmp_path / f"{name}.txt").write_text("a photo")
 
     def said(ds: CaptionedImages) -> list[str]:
@@ -285,9 +286,11 @@ def test_a_training_set_says_conversions_in_training_words(tmp_path: Path) -> No
 
     cfg = load_config(None, ["model=elic-tiny", "k_j=0", "crop=64", f"data.root={tmp_path}"])
     assert said(build_train_dataset(cfg)) == [
+        "coded.png: the palette is not kept: the image is read as RGB",
         "g16.png: 16-bit grey samples are read with 8-bit precision",
         "pal.png: the palette is not kept: the image is read as RGB"]
     assert said(CaptionedFolder(tmp_path)) == [
+        "coded.png: the palette is not kept: the image is coded, and decodes, as RGB",
         "g16.png: 16-bit grey samples are coded with 8-bit precision (decoded as 16-bit grey, 8 "
         "significant bits)",
         "pal.png: the palette is not kept: the image is coded, and decodes, as RGB"]
