@@ -596,8 +596,7 @@ class CaptionedImages(Dataset[Sample]):
     ``exclude``: shell-style patterns (:mod:`fnmatch`, case-sensitive) matched against each
     record's file path and its name; matching records are dropped at construction (counted in
     ``excluded``, reported in the same warning), e.g. ``("lomiri-*",)`` keeps photos of a source
-    that is held out for testing out of training. Patterns that match no record (in
-    ``unmatched_exclude``) are named in one :class:`taco.errors.TacoWarning`.
+    that is held out for testing out of training.
 
     ``max_pixels`` is passed to :func:`taco.images.load_image`; an image over it is skipped as
     unreadable, its size and the cap said without load_image's Python way past the cap (words that
@@ -649,14 +648,6 @@ class CaptionedImages(Dataset[Sample]):
             records, lambda r: image_name_problem(r.file) is None)
         included, self.dropped["excluded"] = _partition(
             inside, lambda r: not excluded(r.file, self.exclude))
-        #: the ``exclude`` patterns that matched no record (a typo, another folder's names): said once
-        self.unmatched_exclude = [p for p in self.exclude
-                                  if not any(excluded(r.file, (p,)) for r in inside)]
-        if self.unmatched_exclude and inside:
-            many = len(self.unmatched_exclude) > 1
-            warn_at_caller(f"{self.named()}: the exclude pattern{'s' if many else ''} "
-                           f"{', '.join(map(repr, self.unmatched_exclude))} match{'' if many else 'es'} "
-                           "no image (shell-style, case-sensitive, on the path or the name)", TacoWarning)
         captioned, self.dropped["uncaptioned"] = _partition(included, lambda r: bool(r.captions))
         kept = captioned
         if check_files:

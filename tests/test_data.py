@@ -244,24 +244,6 @@ def test_exclude_drops_matching_records_at_construction(folder: Path) -> None:
         CaptionedImages(folder, nested, exclude=["*"], check_files=False)
 
 
-def test_exclude_patterns_that_match_nothing_are_named_once(folder: Path) -> None:
-    """A pattern of ``exclude`` that matches no image (a typo: ``data.exclude=[lomri-*]``) held
-    out nothing without a word; one warning names such patterns."""
-    from taco.errors import TacoWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ds = CaptionedFolder(folder, exclude=["gr*", "Green*", "lomri-*"])
-    said = [str(w.message) for w in caught if not issubclass(w.category, SkippedImageWarning)]
-    assert said == [f"CaptionedFolder('{folder}'): the exclude patterns 'Green*', 'lomri-*' match no "
-                    "image (shell-style, case-sensitive, on the path or the name)"]
-    assert ds.unmatched_exclude == ["Green*", "lomri-*"] and ds.excluded == 1
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", TacoWarning)
-        warnings.simplefilter("ignore", SkippedImageWarning)
-        assert CaptionedFolder(folder, exclude=["gr*"]).unmatched_exclude == []
-
-
 def test_a_training_set_says_conversions_in_training_words(tmp_path: Path) -> None:
     """Training printed compress's words for a photo it converts ('coded with 8-bit precision
     (decoded as 16-bit grey, ...)', 'the image is coded, and decodes, as RGB'): it neither codes
