@@ -551,8 +551,8 @@ def _case_blind_listing(folder: Path) -> _Listing:
                     stem, suffix = os.path.splitext(e.name)
                     if suffix.lower() in IMAGE_SUFFIXES:
                         image_stems.setdefault(name_key(stem), set()).add(stem)
-    except (FileNotFoundError, NotADirectoryError):  # no such folder (yet): nothing there
-        pass
+    except (FileNotFoundError, NotADirectoryError, UnicodeEncodeError):  # no such folder (yet): nothing
+        pass  # there; or one the locale cannot write (süb/ of a captions file under LC_ALL=C): none listed
     except OSError:  # there but not listed (EACCES on a mode 711 folder): unknown, not empty
         return _Listing(frozenset(), {}, {}, listed=False)
     return _Listing(frozenset(names), folded, image_stems)

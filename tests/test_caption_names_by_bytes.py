@@ -241,3 +241,21 @@ def test_training_data_under_a_real_latin1_locale(tmp_path: Path) -> None:
                           encoding="utf-8", errors="replace", timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "iso8859-1 2 ['a café', 'naive']", done.stdout
+
+
+def test_a_captions_file_naming_a_photo_in_a_non_ascii_subfolder_under_an_ascii_locale(tmp_path: Path) -> None:
+    """Under LC_ALL=C without Python's UTF-8 mode, the sidecar lookup of süb/x.png listed its
+    folder by the UTF-8 text and raised UnicodeEncodeError; the photo is found by its bytes."""
+    folder = tmp_path / "r"
+    (folder / "süb").mkdir(parents=True)
+    for name in ("süb/x.png", "top.png"):
+        Image.new("RGB", (64, 64)).save(folder / name)
+    (folder / "captions.jsonl").write_text(
+        '{"image": "süb/x.png", "caption": "deep"}\n{"image": "top.png", "caption": "top"}\n', encoding="utf-8")
+    code = ("from taco.data import CaptionedFolder, no_crop; "
+            "d = CaptionedFolder('r', transform=no_crop()); "
+            "print(sorted((ascii(r.file), r.captions) for r in d.records)); d[0]; d[1]")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[(\"'s\\\\udcc3\\\\udcbcb/x.png'\", ('deep',)), (\"'top.png'\", ('top',))]"
