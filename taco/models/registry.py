@@ -676,7 +676,8 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     built, so the model can compress at once. Trained models come from :func:`load`. A name that
     is no registered model (:data:`MODEL_CONFIGS`) is a :class:`taco.errors.TacoValueError` (a
     ``ValueError``) listing them; for an architecture whose models have other names (a
-    backbone's ``mine``, whose configs are ``mine-tiny``, ...), listing its own. ``overrides``
+    backbone's ``mine``, whose configs are ``mine-tiny``, ...), listing its own; for a built-in
+    taco no longer ships (:data:`RETIRED`), saying where its checkpoint is. ``overrides``
     are checked as :func:`architecture_config` checks them.
     """
     if not isinstance(name, str):
@@ -688,6 +689,10 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
             raise TacoValueError(f"{name!r} is an architecture; " + (
                 f"create one of its models: {', '.join(own)}" if own else
                 "no model of it is registered (register_architecture(..., configs=...) names them)"))
+        if name in RETIRED:  # a built-in that no longer ships: where its checkpoint is
+            raise TacoValueError(f"{name!r} is a trained model, not an architecture: "
+                                 + retired_message(name, use="taco.load")
+                                 + f"; or create an untrained one: models: {', '.join(models)}")
         head = (f"{name!r} is a trained model: load it with taco.load({name!r}), or create an "
                 f"untrained one" if name in PRETRAINED else f"unknown model {name!r}")
         hint = "" if name in PRETRAINED else f"; {plugin_hint()}"

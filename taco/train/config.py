@@ -405,10 +405,14 @@ def unknown_model_text(name: str) -> str:
     """Why ``model`` ``name`` is not one a run trains, in one line: the closest registry names
     (:func:`~taco.messages.did_you_mean`) and :func:`~taco.models.registry.plugin_hint` (a
     run of a backbone resumed without its module), or for a built-in trained name, the
-    ``init_from`` that starts from it."""
+    ``init_from`` that starts from it; for a built-in taco no longer ships
+    (:data:`~taco.models.registry.RETIRED`), where its checkpoint is and how to start from it."""
     from ..models import MODEL_CONFIGS
-    from ..models.registry import PRETRAINED, plugin_hint
+    from ..models.registry import PRETRAINED, RETIRED, plugin_hint, retired_message
 
+    if name in RETIRED and name not in MODEL_CONFIGS:
+        return (f"model {shown(name)} is a trained model, not an architecture: "
+                + retired_message(name, use="--init-from") + ", without model")
     if name in PRETRAINED:
         return (f"model {shown(name)} is a trained model, not an architecture: --init-from {name} "
                 "(without model) starts from its weights and trains its architecture")

@@ -63,3 +63,28 @@ def test_a_missing_file_is_compared_without_its_ending(tmp_path):
     assert "did you mean" not in no_such_file_message(f"{tmp_path}/zzz.safetensors")
     assert no_such_file_message(f"{tmp_path}/finl.safetensors").endswith(
         f"(did you mean '{tmp_path}/final.safetensors'?)")
+
+
+def test_a_retired_built_in_says_where_its_checkpoint_is(monkeypatch):
+    """Once the built-ins are retired (:data:`taco.models.registry.RETIRED`), ``taco train --set
+    model=NAME`` and ``taco.create_model(NAME)`` said "unknown model ... (did you mean
+    'elic-small'?)": they now say, as ``taco.load`` does, where its checkpoint is."""
+    from taco.models import registry
+
+    name = "elic-small-q4"
+    monkeypatch.delitem(registry.PRETRAINED, name, raising=False)
+    monkeypatch.setitem(registry.RETIRED, name, "0123abc")
+    file = f"{name}.safetensors"
+    where = f"git show 0123abc:taco/assets/models/{file} > {file}, then "
+    text = unknown_model_text(name)
+    assert text.startswith(f"model '{name}' is a trained model, not an architecture: '{name}' was a built-in")
+    assert f"{where}start from that file (--init-from {file}), without model" in text
+    assert "unknown model" not in text and "\n" not in text
+    with pytest.raises(ConfigError) as c:
+        load_config(None, [f"model={name}"])
+    assert where in str(c.value) and "unknown model" not in str(c.value)
+    with pytest.raises(ValueError) as v:
+        create_model(name)
+    assert str(v.value).startswith(f"'{name}' is a trained model, not an architecture: '{name}' was a built-in")
+    assert f"{where}load that file: taco.load('{file}'); or create an untrained one: models: " in str(v.value)
+    assert "unknown model" not in str(v.value)
