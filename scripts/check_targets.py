@@ -18,7 +18,8 @@ A target passes when the value on all images meets it (``--require-ci``: when th
 bootstrap interval over the images does), measured over at least ``--min-overlap`` (20 %) of the
 two curves' union. The targets are over all the dataset's images: results that cover only some
 (a run not complete, a ``--limit`` run, a model and an anchor that share fewer images than the
-dataset has) cannot be checked unless ``--allow-subset`` is given. With ``--elic LABEL``: the
+dataset has) cannot be checked unless ``--allow-subset`` is given, nor can a run on cropped images
+(``taco evaluate --crop``: the targets are on the whole photos) unless ``--allow-crop`` is. With ``--elic LABEL``: the
 model's BD-rate in PSNR and in LPIPS against that same-budget ELIC, with intervals (reported, not
 a target). Exit status: 0 when every target passes, 1 when one does not, 2 when the results
 cannot be checked.
@@ -157,6 +158,14 @@ def _partial_runs(curves: Sequence[Curve]) -> list[str]:
         [f"--limit runs: {', '.join(limited)}"] if limited else [])
 
 
+def _crops(curves: Sequence[Curve]) -> list[str]:
+    """The crops the runs of ``curves`` were evaluated at (``dataset.crop``, e.g. ``center
+    128x128``), each once; none for runs on whole images."""
+    found = [str(crop) for c in curves for r in c.sources
+             if (crop := (r.get("dataset") or {}).get("crop")) not in (None, "none")]
+    return list(dict.fromkeys(found))
+
+
 def _span(curve: Curve, key: str) -> str:
     values = [float(p[key]) for p in curve.points if isinstance(p.get(key), int | float)]
     return f"{min(values):.4g}–{max(values):.4g}" if values else "none"
@@ -174,12 +183,14 @@ def _overlap_text(d: BDInterval, delta: str, metric: str, model: Curve, anchor: 
 def check(results_dir: Path, model: str | None = None, elic: str | None = None,
           dataset: str | None = None, resamples: int = 2000, seed: int = 0,
           require_ci: bool = False, min_overlap: float = MIN_OVERLAP,
-          allow_subset: bool = False) -> dict[str, Any]:
+          allow_subset: bool = False, allow_crop: bool = False) -> dict[str, Any]:
     """Every target (and the ELIC comparison) measured on ``results_dir``: a JSON-ready dict.
     A target measured over less than ``min_overlap`` of the two curves' union fails. A
     CheckError when the results cover only some of the dataset's images (a run not complete, a
     ``--limit`` run, a model and an anchor sharing fewer images than the dataset has), unless
-    ``allow_subset``: then the report lists why (``subset``)."""
+    ``allow_subset``: then the report lists why (``subset``). A CheckError too when the runs
+    were on cropped images (``taco evaluate --crop``), unless ``allow_crop``: then the report
+    names the crop (``crop``)."""
     ds, curves = _pick_dataset(results_dir, dataset)
     curve = _learned(curves, model, elic, "model")
     anchors = {tgt.codec: _classic(curves, tgt.codec) for tgt in TARGETS}
@@ -187,6 +198,10 @@ def check(results_dir: Path, model: str | None = None, elic: str | None = None,
     # by label (a curve's one name: collect_curves refuses one label on two kinds); AVIF serves twice
     used = list({c.label: c for c in (curve, *anchors.values(), *([base] if base else []))}.values())
     per_image = {c.label: _images(c) for c in used}
+    crops = _crops(used)
+    if crops and not allow_crop:
+        raise CheckError(f"cannot check: the dataset was cropped to {', '.join(crops)}; the targets are "
+                         "on whole photos (evaluate without --crop, or --allow-crop checks them anyway)")
     full = _dataset_images(used)
     subset = _partial_runs(used)
     shared = {other.label: len(set(per_image[curve.label].images) & set(per_image[other.label].images))
@@ -223,7 +238,7 @@ def check(results_dir: Path, model: str | None = None, elic: str | None = None,
     lpips_input = curve.sources[0].get("lpips_input", "standard")
     return {
         "results": str(results_dir), "dataset": ds, "dataset_images": full, "subset": subset,
-        "model": curve.label,
+        "crop": crops, "model": curve.label,
         "model_curve": _describe(curve), "lpips_input": lpips_input,
         "bootstrap": {"resamples": resamples, "confidence": 0.95, "seed": seed,
                       "method": "percentile bootstrap over the images (taco.evaluation.bdrate.bd_bootstrap)"},
@@ -263,6 +278,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"Model **{report['model_curve']}** on {report['dataset']} (LPIPS {report['lpips_input']}); "
         f"value on all images [95 % CI: {b['method']}, {b['resamples']} resamples, seed {b['seed']}]. "
         f"Pass: {report['pass_rule']}.",
+        *([f"**On cropped images (--allow-crop)**: {', '.join(report['crop'])}; the targets are on "
+           "whole photos."] if report.get("crop") else []),
         *([f"**Only some of the {report['dataset_images'] or '?'} images (--allow-subset)**: "
            + "; ".join(report["subset"]) + "."] if report["subset"] else []),
         "",
@@ -304,11 +321,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="check results that cover only some of the dataset's images (a run not complete, "
                    "a --limit run, curves that share fewer images than the dataset has), saying so; "
                    "without it they cannot be checked (exit 2): the targets are over all images")
+    p.add_argument("--allow-crop", action="store_true",
+                   help="check results of a run on cropped images (taco evaluate --crop), saying so; "
+                   "without it they cannot be checked (exit 2): the targets are on whole photos")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     args = p.parse_args(argv)
     try:
         report = check(args.results, args.model, args.elic, args.dataset, args.bootstrap, args.seed,
-                       args.require_ci, args.min_overlap, args.allow_subset)
+                       args.require_ci, args.min_overlap, args.allow_subset, args.allow_crop)
     except (CheckError, ImportError, ResultsFileError, ValueError, OSError) as exc:
         # the results cannot be checked (a malformed or unreadable file, a label naming curves of
         # two kinds, ...): status 2, never 1, which says that a target failed

@@ -94,3 +94,24 @@ def test_the_avif_anchor_names_its_speed_and_encoder(check_targets, tmp_path, rd
     anchors = {t["name"]: t["anchor"] for t in json.loads(out)["targets"]}
     assert anchors["BD-rate (PSNR) vs AVIF"] == "AVIF (Pillow 13.0.0 (libavif 1.4.2), aom 3.14.1, speed 6, 4:2:0, 5 points)"
     assert anchors["BD-PSNR vs JPEG"] == "JPEG (Pillow, 4:2:0, 5 points)"  # no speed where there is none
+
+
+def test_a_run_on_cropped_images_cannot_be_checked(check_targets, tmp_path, rd_folder, capsys):
+    """``taco evaluate --crop 128`` results were checked as issue 14's targets (exit 0 here), which
+    are on the whole val photos: they now cannot be (exit 2) unless ``--allow-crop``."""
+    folder = rd_folder(tmp_path, model_bits=0.7)  # would pass every target
+    for p in folder.glob("*.json"):
+        edit(p, dataset={"crop": "center 128x128"})
+    rc, out, err = run(check_targets, capsys, str(tmp_path), "--model", "TACO")
+    assert rc == 2 and out == "" and len(err.splitlines()) == 1
+    assert ("cannot check: the dataset was cropped to center 128x128; the targets are on whole photos"
+            in err and "--allow-crop" in err)
+    rc, out, _ = run(check_targets, capsys, str(tmp_path), "--model", "TACO", "--allow-crop")
+    assert rc == 0 and "**On cropped images (--allow-crop)**: center 128x128;" in out
+    rc, out, _ = run(check_targets, capsys, str(tmp_path), "--model", "TACO", "--allow-crop", "--json")
+    assert rc == 0 and json.loads(out)["crop"] == ["center 128x128"]
+    # whole images: no crop said
+    for p in folder.glob("*.json"):
+        edit(p, dataset={"crop": "none"})
+    rc, out, _ = run(check_targets, capsys, str(tmp_path), "--model", "TACO", "--json")
+    assert rc == 0 and json.loads(out)["crop"] == []
