@@ -234,7 +234,8 @@ def test_hidden_files_and_links_to_nothing_are_left_out_and_said(photos, tmp_pat
     out = tmp_path / "out"
     assert main(["compress", str(photos), *CODE, "-o", str(out), "--quiet"]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert f"taco compress: note: left out 2 hidden files ({photos / '._a.png'}, {photos / '.x.png'}) " \
+    # ._a.png is left out unsaid, as system clutter (32968c5); .x.png is named
+    assert f"taco compress: note: left out 1 hidden file ({photos / '.x.png'}) " \
            f"and 1 link to nothing ({photos / 'gone.jpg'})" in err
     assert _names(out) == ["a.taco", "b.taco", "c.taco"]
     assert folder_images(photos) == ["a.png", "b.png", "c.png"]

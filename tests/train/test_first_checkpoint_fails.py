@@ -75,7 +75,7 @@ def test_a_non_finite_loss_before_the_first_state_says_so(tmp_path, tiny, monkey
 
     monkeypatch.setattr(TacoLoss, "forward", poisoned)
     with pytest.raises(NonFiniteLossError, match=r"Stopping; no resumable state yet: run again "
-                                                  r"with --resume \(from step 0\)\. Try a lower lr"):
+                                                  r"with resume='[^']*run' \(from step 0\)\. Try a lower lr"):
         train(load_config(None, tiny(tmp_path / "run", max_steps=2, **ELIC)))
 
 
