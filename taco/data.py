@@ -340,7 +340,10 @@ def _existing_files(root: Path, files: Iterable[str]) -> dict[str, str]:
     folder is the first of its spellings (:func:`taco.captions_file.file_system_names`) there."""
     # One directory listing per parent folder instead of one stat per image (COCO: 80k+ files);
     # is_file() takes the file's type from the listing (a link alone is followed, by a stat).
-    listings: dict[Path, tuple[set[str], dict[str, str]]] = {}  # folder -> (names, utf8_name -> name)
+    listings: dict[Path, set[str]] = {}
+    # folder -> utf8_name -> name: made at a folder's first name not listed as given (none in
+    # the usual folder, whose 80k+ names would cost a utf8_name each)
+    by_bytes: dict[Path, dict[str, str]] = {}
     found = {}
     for file in files:
         for spelling in file_system_names(file):
@@ -348,16 +351,18 @@ def _existing_files(root: Path, files: Iterable[str]) -> dict[str, str]:
             if parent not in listings:
                 try:
                     with os.scandir(root / parent) as entries:
-                        names = {e.name for e in entries if _is_file(e)}
+                        listings[parent] = {e.name for e in entries if _is_file(e)}
                 except OSError:
-                    names = set()
-                by_bytes: dict[str, str] = {}
-                for n in sorted(names):
-                    by_bytes.setdefault(utf8_name(n), n)
-                listings[parent] = names, by_bytes
-            names, by_bytes = listings[parent]
-            name = Path(file).name
-            there = name if name in names else by_bytes.get(utf8_name(name))
+                    listings[parent] = set()
+            names, name = listings[parent], Path(file).name
+            if name in names:
+                there: str | None = name
+            else:
+                if parent not in by_bytes:
+                    by_bytes[parent] = {}
+                    for n in sorted(names):
+                        by_bytes[parent].setdefault(utf8_name(n), n)
+                there = by_bytes[parent].get(utf8_name(name))
             if there is not None:
                 found[file] = file if there == name and spelling == file else (parent / there).as_posix()
                 break
