@@ -771,6 +771,14 @@ def _footnotes(notes: _TableNotes, bootstrap: Mapping[str, float | int] | None) 
     return lines
 
 
+def _markdown_text(text: str) -> str:
+    """``text`` (a curve's label) as Markdown shows it, in a table cell as in a paragraph: its
+    ``|`` escaped (``\\|``), which would otherwise end the cell and shift the numbers after it
+    under the wrong headings (a run labelled ``ELIC | ours``), and its backslashes, so that
+    ``a\\|b`` does not escape the backslash instead."""
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
 def format_bd_table(
     table: Mapping[str, Mapping[str, Mapping[str, float | str]]],
     anchor: str,
@@ -788,10 +796,12 @@ def format_bd_table(
     than :data:`MIN_OVERLAP` of the two curves' union is marked ``†``, its overlap in a note; one
     between points over different numbers of images (``images_differ``) ``‡``, the counts in a
     note; one at the rate of all images (``rate_all_images``) ``§``; a note names the cells paired
-    over fewer images than a curve's points hold.
+    over fewer images than a curve's points hold. A ``|`` in a label or the anchor is written
+    ``\\|`` (a backslash ``\\\\``), so that it stays in its cell; :func:`bd_table`'s rows keep
+    the labels as given.
     """
     if not table:
-        return f"Anchor: **{anchor}**. No other curve to compare with it: nothing to tabulate.\n"
+        return f"Anchor: **{_markdown_text(anchor)}**. No other curve to compare with it: nothing to tabulate.\n"
     present = {m for row in table.values() for m in row}
     metrics = [m for m in METRIC_ORDER if m in present] + sorted(present - set(METRIC_ORDER))
     head = (["codec"] + [f"BD-rate {m} (%)" for m in metrics]
@@ -800,7 +810,7 @@ def format_bd_table(
     lower_note = (f" (for {', '.join(lower[:-1])}{' and ' if len(lower) > 1 else ''}{lower[-1]} lower "
                   "is better, so < 0 is a gain)" if lower else "")
     lines = [
-        f"Anchor: **{anchor}**. BD-rate < 0: fewer bits at equal quality. "
+        f"Anchor: **{_markdown_text(anchor)}**. BD-rate < 0: fewer bits at equal quality. "
         f"BD-metric: quality gain at equal rate{lower_note}. "
         f"Curves interpolated by {METHOD_NAMES.get(method, method)}.",
         "",
@@ -809,7 +819,7 @@ def format_bd_table(
     ]
     notes = _TableNotes()
     for label, row in table.items():
-        cells = [label]
+        cells = [_markdown_text(label)]
         for key, fmt in (("bd_rate", "{:+.2f}"), ("bd_metric", "{:+.4f}")):
             for m in metrics:
                 cells.append(_cell(row.get(m, {}), key, fmt))

@@ -646,13 +646,15 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", nargs="+", type=path_arg, help="result JSON files or folders")
     p.add_argument("-o", "--output", default=PLOT_STEM, type=path_arg,
                    help="output path stem (default: rd -> rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json; "
-                   "with several datasets rd-DATASET.png ...), or a folder to write those into: one "
+                   "with several datasets rd-DATASET.png ...; a .png or .svg suffix is dropped, another "
+                   "image suffix such as .pdf refused), or a folder to write those into: one "
                    "that exists, a name ending with /, . or ..")
     p.add_argument("--reference", default="auto",
                    help="published points to draw: auto (same dataset only) | none | kodak | "
                    "coco30k (comma-separated; default: auto)")
     p.add_argument("--metrics", metavar="NAMES",
-                   help=f"panels, comma-separated, of {', '.join(PLOT_METRICS)} (default: all)")
+                   help=f"panels, comma-separated, of {', '.join(PLOT_METRICS)} (default: all); a name given "
+                   "twice is one panel")
     p.add_argument("--anchor", metavar="LABEL", type=_text_arg, help="BD-rate table against this curve label (e.g. JPEG; default: "
                    "the first classic codec with results, in the order jpeg, webp, avif, bpg, vtm, then "
                    "codecs of your own by label, as taco evaluate without --classic; with none, no table)")

@@ -590,19 +590,21 @@ def plot_results(
     return the files written.
 
     ``out`` is a path stem (``out_dir/rd`` -> ``rd.png`` + ``rd.svg``; ``rd.png`` or ``rd.SVG``
-    is the stem ``rd``; with several datasets ``rd-DATASET.png`` ..., :func:`dataset_slug`; two
+    is the stem ``rd``, ``rd.pdf`` a ValueError: :func:`output_stem`; with several datasets ``rd-DATASET.png`` ..., :func:`dataset_slug`; two
     datasets on one file are a ValueError, before any is written) or a folder to draw ``rd.png``
     ... into: one that exists, a name ending with a path separator (``figs/``), or ``.``, ``..``,
     ``""`` (the current folder); ``out_folder=False`` takes ``out`` as a stem even where a
     folder of that name exists (``taco evaluate``'s ``OUT/DATASET/rd``, beside a folder ``rd``). ``reference``: ``auto`` (published points of the results' own
     dataset kind), ``none``, or dataset kinds such as ``kodak``. ``metrics``: the panels (of
-    :data:`PANELS`; another name is a ValueError), those with data drawn; None: all of them,
-    :data:`METRIC_ORDER`. Where ``metrics`` is given (all of them too), each left out for want
+    :data:`PANELS`; another name is a ValueError), those with data drawn, a name given twice once;
+    None: all of them, :data:`METRIC_ORDER`. Where ``metrics`` is given (all of them too), each left out for want
     of data is said in a warning. ``anchor``: a curve label; adds
     ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it:
     over the images paired from the runs' CSVs where those are beside their JSONs (the images
     with a finite value at every point of both curves), with 95 % bootstrap intervals over them
-    when ``bootstrap`` (resamples, seeded by ``seed``) is above 0. ``auto_anchor``: with no
+    when ``bootstrap`` (resamples, seeded by ``seed``) is above 0 (a cell of a curve whose JSON
+    has no CSV beside it, or of every curve when the anchor's has none, says so in its
+    ``ci_reason``, as one over too few images does). ``auto_anchor``: with no
     ``anchor``, each dataset's table is against :func:`default_anchor` of its curves (``taco
     plot``, ``taco evaluate``), none where no classic codec has a curve; a figure with no table
     removes an earlier ``STEM.bdrate.md`` / ``.json`` of its stem (it would not match the new
@@ -625,7 +627,7 @@ def plot_results(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     asked = metrics is not None  # not the default all: say which have no data
-    metrics = METRIC_ORDER if metrics is None else metrics
+    metrics = METRIC_ORDER if metrics is None else [*dict.fromkeys(metrics)]  # a repeat: one panel
     if not metrics:
         raise TacoValueError(f"no metric named (--metrics ''): the metrics are: {', '.join(PANELS)}")
     unknown = [m for m in metrics if m not in PANELS]
@@ -706,15 +708,26 @@ def _taken(path: Path) -> bool:
     return True
 
 
+#: Suffixes of images :func:`output_stem` refuses (in any case): the figure is PNG and SVG only, and
+#: ``-o fig.pdf`` wrote ``fig.pdf.png`` and ``fig.pdf.svg`` unsaid.
+OTHER_IMAGE_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff", ".webp", ".gif")
+
+
 def output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
     """The path stem of :func:`plot_results`'s ``out``: with ``folder``, a folder (one that
     exists, a name ending with a path separator, or one whose last part is empty, ``.`` or
     ``..``) means ``rd`` inside it, as ``taco plot`` without ``-o``; a ``.png`` or ``.svg``
-    suffix, in any case, is dropped."""
+    suffix, in any case, is dropped. Another image suffix (:data:`OTHER_IMAGE_SUFFIXES`:
+    ``fig.pdf``, ``fig.JPG``) is a :class:`~taco.errors.TacoValueError` saying to give a stem."""
     path = Path(out)
     if folder and _names_a_folder(out):
         return path / PLOT_STEM
-    return path.with_suffix("") if path.suffix.lower() in (".png", ".svg") else path
+    suffix = path.suffix.lower()
+    if suffix in OTHER_IMAGE_SUFFIXES:  # fig.pdf would be fig.pdf.png, fig.pdf.svg, fig.pdf.bdrate.md
+        stem = path.with_suffix("")
+        raise TacoValueError(f"{shown_path(path)}: taco plot writes PNG and SVG, not {path.suffix}: give a path "
+                              f"stem ({shown_path(stem)} -> {stem.name}.png, {stem.name}.svg)")
+    return path.with_suffix("") if suffix in (".png", ".svg") else path
 
 
 def _names_a_folder(out: str | os.PathLike[str]) -> bool:
@@ -895,8 +908,7 @@ def _draw_and_save(Figure: Any, f: _Figure, title: str | None, color: _Palette) 
             _log_bpp_axis(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    n_images = max((res["dataset"].get("images", 0) for res in ds_results), default=0)
-    heading = title or f"Rate-distortion on {ds}: {count(n_images, 'image')}"
+    heading = title or f"Rate-distortion on {ds}: {_images_text(ds_results)}"
     if any(c.kind == "learned" and "untrained" in c.label for c in curves):
         heading += "\n(untrained = random seed-0 weights: its quality numbers are meaningless)"
     _literal(fig.suptitle(heading, fontsize=12))
@@ -914,6 +926,13 @@ def _draw_and_save(Figure: Any, f: _Figure, title: str | None, color: _Palette) 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "taco"}):
         fig.savefig(svg, format="svg", metadata={"Date": None})
     return png.getvalue(), svg.getvalue()
+
+
+def _images_text(results: Sequence[dict[str, Any]]) -> str:
+    """How many images the curves of a figure are over: ``8 images``, or ``4-8 images`` where
+    runs of one dataset with another ``--limit`` are drawn together (the title said the most)."""
+    counts = sorted({int(n) for r in results if is_number(n := r["dataset"].get("images"))}) or [0]
+    return count(counts[0], "image") if len(counts) == 1 else f"{counts[0]}-{counts[-1]} images"
 
 
 def _literal(text: Any) -> Any:
@@ -1012,8 +1031,36 @@ def _bd_table(f: _Figure, bootstrap: int, seed: int) -> _BDTable | None:
     except ImportError as exc:  # the eval extra is not installed
         to_stderr(f"no BD-rate table: {exc}")
         return None
+    if bootstrap > 0:
+        _say_no_images(table, f.anchor, {c.label: c for c in kept if c.label not in images})
     return _BDTable(f.anchor, table, {"resamples": bootstrap, "confidence": 0.95, "seed": seed},
                     bool(images) and bootstrap > 0)
+
+
+def _say_no_images(table: dict[str, Any], anchor: str, without: dict[str, Curve]) -> None:
+    """Give each cell of ``table`` that has no interval for want of per-image rows (its curve's
+    or the anchor's: ``without``, label -> curve) a ``ci_reason`` saying so, as one over too few
+    images has: result JSONs copied without their CSVs lost their intervals unsaid. Only the
+    per-image metrics have intervals (not FID), and only a defined delta."""
+    for label, row in table.items():
+        why = _no_images_reason(without[anchor]) if anchor in without else (
+            _no_images_reason(without[label]) if label in without else None)
+        if why is None:
+            continue
+        for m, entry in row.items():
+            if m in IMAGE_METRICS and "ci_reason" not in entry and any(
+                    is_number(entry.get(k)) for k in ("bd_rate", "bd_metric")):
+                entry["ci_reason"] = why
+
+
+def _no_images_reason(curve: Curve) -> str:
+    """Why :func:`image_curve` has no rows of ``curve``: the first of its result JSONs without
+    a per-image CSV beside it, or that no image has a row at every point."""
+    for r in curve.sources:
+        csv = result_csv(r["_path"], r) if r.get("_path") and r.get("csv") else None
+        if csv is None or not csv.is_file():
+            return f"no per-image CSV beside {Path(r.get('_path') or curve.label).name}"
+    return f"no image has a row at every point of {curve.label}'s CSVs"
 
 
 def _bd_table_files(f: _Figure, bd: _BDTable | None) -> dict[Path, bytes]:

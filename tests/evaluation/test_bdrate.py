@@ -113,6 +113,25 @@ def test_table_and_markdown():
         bd_table(curves, "missing")
 
 
+def test_a_pipe_in_a_label_stays_in_its_cell():
+    """A run labelled ``ELIC | ours`` wrote ``| ELIC | ours | -20.00 |``: its numbers under the
+    wrong headings. The Markdown escapes ``|`` (and ``\\``) in labels and the anchor; the rows keep them raw."""
+    import re
+
+    curves = {"A|B": [{"bpp": r, "psnr": p} for r, p in zip(RATE, PSNR, strict=True)],
+              "ELIC | ours": [{"bpp": 0.8 * r, "psnr": p} for r, p in zip(RATE, PSNR, strict=True)],
+              "x\\|y": [{"bpp": 0.9 * r, "psnr": p} for r, p in zip(RATE, PSNR, strict=True)]}
+    table = bd_table(curves, "A|B", ["psnr"])
+    assert set(table) == {"ELIC | ours", "x\\|y"}
+    md = format_bd_table(table, "A|B")
+    assert "Anchor: **A\\|B**." in md and "| ELIC \\| ours | -20.00 |" in md and "| x\\\\\\|y | -10.00 |" in md
+    rows = [line for line in md.splitlines() if line.startswith("|")]
+    # split as GFM does: at each | that no backslash escapes (a \\ is an escaped backslash)
+    cells = [re.findall(r"(?:\\.|[^|\\])+", row.strip().strip("|")) for row in rows]
+    assert {len(c) for c in cells} == {3}, cells
+    assert "No other curve" in format_bd_table({}, "A|B") and "**A\\|B**" in format_bd_table({}, "A|B")
+
+
 def test_each_delta_has_its_own_overlap_and_reason_and_a_thin_one_is_marked():
     """BD-PSNR over a sliver of the rates, BD-rate undefined (no overlap in PSNR): the JSON
     used to store ``overlap: null`` and the BD-rate's reason beside a finite BD-PSNR, and the

@@ -244,3 +244,53 @@ def test_a_matched_run_missing_the_rate_by_a_fifth_is_closest_reachable():
     r = {"dataset": {"name": "kodak"}, "label": "JPEG @ model", "kind": "classic-matched", "codec": "jpeg",
          "bpp_gap": {"mean_abs": 0.04}, "points": [{"bpp": 0.2, "psnr": 28.0}], "matched_to_label": "taco"}
     assert [c.label for c in collect_curves([r])["kodak"]] == ["JPEG @ model (closest reachable)"]
+
+
+def test_a_curve_without_its_csv_says_why_it_has_no_interval(tmp_path, rd_folder):
+    """Result JSONs copied without their per-image CSVs lost their intervals unsaid, while too
+    few images or resamples are said ("no interval: ...")."""
+    pytest.importorskip("bjontegaard")
+    folder = rd_folder(tmp_path)
+    (folder / "webp.csv").unlink()
+    plot_results([folder], tmp_path / "rd", anchor="AVIF", metrics=["psnr", "lpips"], bootstrap=200)
+    table = json.loads((tmp_path / "rd.bdrate.json").read_text())["table"]
+    assert table["WebP"]["psnr"]["ci_reason"] == "no per-image CSV beside webp.json"
+    assert table["WebP"]["lpips"]["ci_reason"] == "no per-image CSV beside webp.json"
+    assert "ci_reason" not in table["TACO"]["psnr"] and table["TACO"]["psnr"]["ci_images"] == 10
+    md = (tmp_path / "rd.bdrate.md").read_text()
+    assert "no interval: no per-image CSV beside webp.json." in md
+    # none beside any JSON (cp RUN/*.json J2/): the anchor's missing CSV is every row's reason
+    copy = tmp_path / "J2"
+    copy.mkdir()
+    for f in folder.glob("*.json"):
+        shutil.copy(f, copy)
+    plot_results([copy], tmp_path / "j2", anchor="AVIF", metrics=["psnr"], bootstrap=200)
+    table = json.loads((tmp_path / "j2.bdrate.json").read_text())["table"]
+    assert {row["psnr"]["ci_reason"] for row in table.values()} == {"no per-image CSV beside avif.json"}
+    # without the bootstrap no interval was asked for: nothing to say
+    plot_results([copy], tmp_path / "plain", anchor="AVIF", metrics=["psnr"], bootstrap=0)
+    plain = json.loads((tmp_path / "plain.bdrate.json").read_text())["table"]
+    assert all("ci_reason" not in row["psnr"] for row in plain.values())
+    assert "no interval" not in (tmp_path / "plain.bdrate.md").read_text()
+
+
+def test_the_title_gives_the_range_of_images_of_runs_of_another_limit(tmp_path):
+    """Runs of --limit 4 and --limit 8 of one dataset drawn together: the title said 8 images."""
+    import re
+
+    points = [{"setting": "q1", "bpp": 0.4, "psnr": 28.0}, {"setting": "q2", "bpp": 0.8, "psnr": 31.0}]
+    four = result("JPEG", "classic", points)
+    four["dataset"]["images"] = 4
+    eight = result("WebP", "classic", points)
+    eight["dataset"]["images"] = 8
+    (tmp_path / "jpeg.json").write_text(json.dumps(four))
+    (tmp_path / "webp.json").write_text(json.dumps(eight))
+
+    def title(out: Path) -> str:
+        svg = re.sub(r"<!--.*?-->", "", out.with_suffix(".svg").read_text(encoding="utf-8"), flags=re.S)
+        return re.findall(r"Rate-distortion on val: [^<]*", svg)[0]
+
+    plot_results([tmp_path], tmp_path / "rd", metrics=["psnr"])
+    assert title(tmp_path / "rd") == "Rate-distortion on val: 4-8 images"
+    plot_results([tmp_path / "webp.json"], tmp_path / "one", metrics=["psnr"])
+    assert title(tmp_path / "one") == "Rate-distortion on val: 8 images"

@@ -49,3 +49,14 @@ def test_no_metric_named_is_refused(tmp_path):
     """--metrics '' ended in "nothing to draw: ... has a bpp and a value of " (review V)."""
     with pytest.raises(TacoValueError, match="no metric named"):
         plot_results(tmp_path, tmp_path / "rd", metrics=[])
+
+
+def test_a_metric_named_twice_is_one_panel(tmp_path, eval_main):
+    """``--metrics lpips,psnr,psnr`` drew two identical PSNR panels; a repeat is dropped, as
+    --reference and --compare-caption-modes drop theirs."""
+    import re
+
+    assert eval_main(["plot", str(_one_point(tmp_path)), "-o", str(tmp_path / "rd"), "--metrics",
+                      "lpips,psnr,psnr"]) == 0
+    svg = re.sub(r"<!--.*?-->", "", (tmp_path / "rd.svg").read_text(encoding="utf-8"), flags=re.S)
+    assert svg.count("PSNR (dB)") == 1 and svg.count("LPIPS (AlexNet)") == 1

@@ -67,3 +67,24 @@ def test_datasets_differing_only_in_case_are_refused_on_every_system(tmp_path):
     with pytest.raises(TacoError, match=r"datasets 'Kodak' and 'kodak' would both be drawn to .*rd-kodak\.png"):
         plot_results(folder, tmp_path / "pl" / "rd", metrics=["psnr"])
     assert not (tmp_path / "pl").exists()
+
+
+@pytest.mark.parametrize("out", ["fig.pdf", "fig.JPG", "fig.jpeg", "fig.eps", "fig.tiff", "fig.webp", "fig.gif"])
+def test_another_image_suffix_is_refused_not_made_a_stem(tmp_path, out):
+    """``-o fig.pdf`` wrote fig.pdf.png, fig.pdf.svg and fig.pdf.bdrate.* unsaid."""
+    folder = _results(tmp_path / "res", "photos")
+    with pytest.raises(TacoError, match=r"fig\.\w+: taco plot writes PNG and SVG, not \.\w+: give a path stem "
+                                        r"\(.*fig -> fig\.png, fig\.svg\)"):
+        plot_results(folder, tmp_path / out, metrics=["psnr"])
+    assert not list(tmp_path.glob("fig*"))
+
+
+def test_the_plot_command_refuses_a_pdf_in_one_line(eval_main, tmp_path, capsys):
+    folder = _results(tmp_path / "res", "photos")
+    assert eval_main(["plot", str(folder), "-o", str(tmp_path / "fig.pdf"), "--metrics", "psnr"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "writes PNG and SVG, not .pdf: give a path stem" in err[0], err
+    assert not list(tmp_path.glob("fig*"))
+    # a folder of that name is a folder still: rd.png ... inside it
+    (tmp_path / "figs.pdf").mkdir()
+    assert sorted(p.name for p in plot_results(folder, tmp_path / "figs.pdf", metrics=["psnr"])) == ["rd.png", "rd.svg"]
