@@ -55,7 +55,8 @@ def file_model_kind(model_id: str) -> FileModelKind:
     checkpoint imported under its default id (:data:`IMPORTED_MODEL_IDS`), a model built with
     changed options (``NAME+custom``) or from a bare config (``custom``), or another id (a
     checkpoint's own, a backbone's that is not registered: also when a ``TACO_PLUGINS`` module
-    fails to import, which is not raised here, so that ``taco info`` still shows the header)."""
+    fails to import, which is not raised here, so that ``taco info`` still shows the header;
+    :func:`decoding_needs` says why it failed)."""
     from .models.config import PluginError
     from .models.registry import classify_model_spec
 
@@ -63,7 +64,8 @@ def file_model_kind(model_id: str) -> FileModelKind:
         return "none"
     try:
         kind = classify_model_spec(model_id, names_only=True).kind
-    except PluginError:  # a TACO_PLUGINS module that fails to import (said where a model is built)
+    except PluginError as exc:  # a TACO_PLUGINS module that fails to import (tried once a process)
+        _note_plugin_failure(str(exc))  # for decoding_needs, now and for the next files
         kind = "unknown"  # the built-in names were looked up first: it is none of them
     if kind in ("pretrained", "retired", "architecture"):
         return kind  # type: ignore[return-value]
@@ -72,6 +74,37 @@ def file_model_kind(model_id: str) -> FileModelKind:
     if model_id == "custom" or model_id.endswith("+custom"):
         return "custom"
     return "other"
+
+
+#: The message of the PluginError of each ``TACO_PLUGINS`` module that :func:`file_model_kind`
+#: saw fail to import, by module name: the import is tried once a process, so a later file's
+#: :func:`decoding_needs` (``taco info`` of several) says it too.
+_plugin_failures: dict[str, str] = {}
+
+
+def _named_plugins() -> list[str]:
+    from .models.config import PLUGINS_VARIABLE
+
+    return [n.strip() for n in os.environ.get(PLUGINS_VARIABLE, "").split(",") if n.strip()]
+
+
+def _note_plugin_failure(message: str) -> None:
+    """Keep ``message`` (``TACO_PLUGINS: cannot import 'X': ...``) for the module it names."""
+    from .models.config import PLUGINS_VARIABLE
+
+    for name in _named_plugins():
+        if message.startswith(f"{PLUGINS_VARIABLE}: cannot import {name!r}:"):
+            _plugin_failures[name] = message
+
+
+def _plugin_failure() -> str | None:
+    """Why the ``TACO_PLUGINS`` modules named now that failed to import did (one line each,
+    joined), or None when none of them is known to have failed; one imported since is not."""
+    import sys
+
+    said = [_plugin_failures[n] for n in dict.fromkeys(_named_plugins())
+            if n in _plugin_failures and n not in sys.modules]
+    return "; ".join(said) or None
 
 
 def decoding_needs(model_id: str, fingerprint: bytes | None = None, *, use: str = CLI_MODEL) -> str:
@@ -85,7 +118,10 @@ def decoding_needs(model_id: str, fingerprint: bytes | None = None, *, use: str 
     their checkpoint in taco's git history); ``fingerprint`` None, or a built-in without a
     recorded one, is answered with an "if". The plugin hint
     (:func:`taco.models.registry.plugin_hint`) ends it only for an id a backbone may have
-    registered: not an imported checkpoint's, a ``+custom`` one or a path."""
+    registered: not an imported checkpoint's, a ``+custom`` one or a path; where a
+    ``TACO_PLUGINS`` module failed to import, it says why instead (``TACO_PLUGINS: cannot import
+    'X': ModuleNotFoundError: ...``), as ``taco decompress`` does, not that the modules register
+    no such name."""
     from .models.registry import (
         PRETRAINED,
         REPLACED,
@@ -125,7 +161,7 @@ def decoding_needs(model_id: str, fingerprint: bytes | None = None, *, use: str 
         of = (f"a model of {base!r} built with changed options" if model_id != "custom"
               else "a model built from a bare config, without a name")
         return f"the checkpoint that made it ({of}): {use}"
-    hint = "" if looks_like_path(model_id) else f"; {plugin_hint()}"
+    hint = "" if looks_like_path(model_id) else f"; {plugin_hint(_plugin_failure())}"
     return f"the model that made it: {use}{hint}"
 
 

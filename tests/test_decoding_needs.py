@@ -110,8 +110,68 @@ def test_a_broken_plugin_module_does_not_stop_info(tmp_path, monkeypatch, capsys
     path = _file(tmp_path, "my-model")
     assert main(["info", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["decoding_needs"] == (
-        "the model that made it: --model FILE; a registered backbone? "
-        f"TACO_PLUGINS={module} registers none of that name")
+        f"the model that made it: --model FILE; TACO_PLUGINS: cannot import {module!r}: "
+        f"RuntimeError: broken (at {tmp_path / module}.py:1 in <module>)")
+
+
+def _files(tmp_path, model_id: str, count: int) -> list[str]:
+    """``count`` distinct .taco files naming ``model_id`` (in folders 0, 1, ...)."""
+    paths = []
+    for i in range(count):
+        (tmp_path / str(i)).mkdir()
+        paths.append(str(_file(tmp_path / str(i), model_id)))
+    return paths
+
+
+def test_info_says_a_plugin_module_that_cannot_be_imported(tmp_path, monkeypatch, capsys):
+    """TACO_PLUGINS naming a module that is not importable: taco info said "a registered
+    backbone? TACO_PLUGINS=X registers none of that name", blaming a module it never imported;
+    it now says why the import failed, as taco decompress does, for each file (the import is
+    tried once a process), in text and in --json."""
+    import uuid
+
+    module = f"missing_backbone_{uuid.uuid4().hex}"
+    monkeypatch.setenv("TACO_PLUGINS", module)
+    needs = (f"the model that made it: --model FILE; TACO_PLUGINS: cannot import {module!r}: "
+             f"ModuleNotFoundError: No module named {module!r}")
+    paths = _files(tmp_path, "bm-unknown", 2)
+    assert main(["info", *paths]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "decoding_needs" in line]
+    assert lines == [f"{'decoding_needs':>18}: {needs}"] * 2
+    assert main(["info", *paths, "--json"]) == 0
+    assert [json.loads(line)["decoding_needs"] for line in capsys.readouterr().out.splitlines()] == [needs] * 2
+    assert decoding_needs("bm-unknown") == needs
+    monkeypatch.setenv("TACO_PLUGINS", "json")  # a module that imports and registers nothing
+    assert decoding_needs("bm-unknown") == (
+        "the model that made it: --model FILE; a registered backbone? TACO_PLUGINS=json "
+        "registers none of that name")
+
+
+def test_a_plugin_failure_raised_elsewhere_is_not_called_registering_none(monkeypatch):
+    """A TACO_PLUGINS module whose import failed where a model was looked up (taco.load, taco
+    decompress: PluginError) is not tried again in the process: what is said of a name after
+    it does not claim that the module registers none of it."""
+    import uuid
+
+    from taco.models import PluginError, load
+
+    module = f"missing_backbone_{uuid.uuid4().hex}"
+    monkeypatch.setenv("TACO_PLUGINS", module)
+    with pytest.raises(PluginError, match=f"cannot import {module!r}"):
+        load("bm-unknown")
+    assert decoding_needs("bm-unknown") == (
+        f"the model that made it: --model FILE; a registered backbone? TACO_PLUGINS={module}: "
+        f"{module!r} could not be imported")
+
+
+def test_info_with_a_plugin_module_that_cannot_be_imported_imports_no_torch(probe, tmp_path, monkeypatch):
+    monkeypatch.setenv("TACO_PLUGINS", "missing_backbone_for_the_probe")
+    r = probe(tmp_path, "info", str(_file(tmp_path, "bm-unknown")))
+    assert r["code"] == 0, r["stderr"]
+    assert ("decoding_needs: the model that made it: --model FILE; TACO_PLUGINS: cannot import "
+            "'missing_backbone_for_the_probe': ModuleNotFoundError: No module named "
+            "'missing_backbone_for_the_probe'") in r["stdout"]
+    assert not {"torch", "numpy", "PIL"} & set(r["modules"])
 
 
 def test_each_recorded_builtin_fingerprint_is_the_loaded_one():

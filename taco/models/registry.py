@@ -361,14 +361,26 @@ def registrations() -> int:
     return _registrations
 
 
-def plugin_hint() -> str:
+def plugin_hint(failure: str | None = None) -> str:
     """What to say after a model name taco does not know, which a backbone's module may
     register (:func:`register_architecture`) if imported: to import that module (or name it
-    in ``TACO_PLUGINS``), or that the modules named there register no such name."""
+    in ``TACO_PLUGINS``), or that the modules named there register no such name, which is said
+    only once they all imported: ``failure``, the message of the
+    :class:`~taco.models.config.PluginError` of one that could not be (``TACO_PLUGINS: cannot
+    import 'X': ...``), is said instead; without it, the named modules that are not imported
+    (their import failed before in this process, where it is tried once) are named."""
+    import sys
+
+    if failure:
+        return failure
     named = os.environ.get(PLUGINS_VARIABLE, "").strip()
-    if named:
-        return f"a registered backbone? {PLUGINS_VARIABLE}={named:.200} registers none of that name"
-    return f"a registered backbone? import its module (or name it in {PLUGINS_VARIABLE})"
+    if not named:
+        return f"a registered backbone? import its module (or name it in {PLUGINS_VARIABLE})"
+    missing = [n for n in dict.fromkeys(n.strip() for n in named.split(",")) if n and n not in sys.modules]
+    if missing:
+        return (f"a registered backbone? {PLUGINS_VARIABLE}={named:.200}: "
+                f"{', '.join(repr(n) for n in missing):.200} could not be imported")
+    return f"a registered backbone? {PLUGINS_VARIABLE}={named:.200} registers none of that name"
 
 
 def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -> ModelConfig:
