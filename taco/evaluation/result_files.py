@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,22 +161,51 @@ def result_problem(result: dict[str, Any]) -> str | None:
     return None
 
 
-def _not_utf8(data: Any, where: str = "") -> str | None:
-    """Where JSON ``data`` holds a key or string that is not UTF-8 text (:func:`lone_surrogate`)."""
-    if isinstance(data, str):
-        bad = lone_surrogate(data)
-        return f"its {where} has {bad}" if bad else None
-    if isinstance(data, list):
-        return next(filter(None, (_not_utf8(v, f"{where}[{i}]") for i, v in enumerate(data))), None)
-    if isinstance(data, dict):
-        for key, value in data.items():
-            bad = lone_surrogate(key)
+def _not_utf8(data: Any) -> str | None:
+    """Where JSON ``data`` holds a key or string that is not UTF-8 text (:func:`lone_surrogate`),
+    the first in the file's order. A walk with a stack of its own, not a call per level: JSON
+    nested as deeply as ``json.loads`` reads it is no RecursionError here (where it failed at
+    half that depth, a traceback out of ``taco plot``)."""
+    path: list[str] = []  # the parts of the path to the list or object walked now
+    stack: list[Iterator[tuple[str | None, Any]]] = [iter((("", data),))]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            if stack:  # not the start: the list or object walked leaves the path
+                path.pop()
+            continue
+        part, value = item
+        if part is None:  # before the value of a key that is not UTF-8 text: what is wrong
+            return f"a key of its {_where(path) or 'top level'} has {value}"
+        if isinstance(value, str):
+            bad = lone_surrogate(value)
             if bad:
-                return f"a key of its {where or 'top level'} has {bad}"
-            bad = _not_utf8(value, f"{where}.{key}".lstrip("."))
-            if bad:
-                return bad
+                return f"its {_where([*path, part])} has {bad}"
+        elif isinstance(value, (list, dict)):
+            path.append(part)
+            stack.append(_parts(value))
     return None
+
+
+def _where(path: list[str]) -> str:
+    """The path to a value (``points[0].setting``) from its parts, its middle cut where long."""
+    where = "".join(path).lstrip(".")
+    return where if len(where) <= 80 else f"{where[:40]}...{where[-37:]}"
+
+
+def _parts(data: list[Any] | dict[str, Any]) -> Iterator[tuple[str | None, Any]]:
+    """The values of the JSON list or object ``data`` with the part of a path that names them
+    (``[i]``, ``.key``), for :func:`_not_utf8`; before the value of a key that is not UTF-8
+    text, ``(None, what is wrong with the key)``."""
+    if isinstance(data, list):
+        yield from ((f"[{i}]", value) for i, value in enumerate(data))
+        return
+    for key, value in data.items():
+        bad = lone_surrogate(key)
+        if bad:
+            yield None, bad
+        yield f".{key}", value
 
 
 def _number_or_null(value: object) -> bool:

@@ -140,3 +140,35 @@ def test_evaluate_refuses_to_resume_a_result_of_another_version(taco_main, tiny_
     assert taco_main(argv) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"taco evaluate: error: {json_path}: {NEWER}; delete its CSV/JSON or choose another --output")
+
+
+def _nested(path: Path, depth: int, inner: str = "") -> Path:
+    """A valid model result whose ``extra`` is a list nested ``depth`` deep (around ``inner``)."""
+    result = {"format": "taco-eval", "version": 1, "label": "x", "kind": "model",
+              "dataset": {"name": "kodak"}, "points": [{"bpp": 0.5, "psnr": 30.0}], "extra": "@"}
+    path.write_text(json.dumps(result).replace('"@"', "[" * depth + inner + "]" * depth))
+    return path
+
+
+def test_a_result_nested_as_deeply_as_json_reads_it_is_read(tmp_path):
+    """Its check for text that is not UTF-8 walked the result two calls a level: a result 600
+    deep (1.3 KB), which json.loads reads, ended taco plot in a RecursionError traceback."""
+    result = read_result(_nested(tmp_path / "deep.json", 600))
+    assert result["label"] == "x" and isinstance(result["extra"], list)
+    bad = _nested(tmp_path / "bad.json", 600, '"ok", {"k": "\\udc80"}')
+    with pytest.raises(result_files.MalformedResult) as raised:
+        read_result(bad)
+    where = ("extra" + "[0]" * 599 + "[1].k")  # its middle cut
+    assert str(raised.value).startswith(f"{bad}: not a taco evaluation result (its {where[:40]}..."
+                                        f"{where[-37:]} has a lone surrogate at character 1, U+DC80")
+
+
+def test_plot_reads_a_deeply_nested_result_and_refuses_one_json_cannot_read(taco_main, tmp_path, capsys):
+    deep = _nested(tmp_path / "deep.json", 600)
+    assert taco_main(["plot", str(deep), "-o", str(tmp_path / "fig")]) == 0
+    assert (tmp_path / "fig.png").is_file()
+    deeper = _nested(tmp_path / "deeper.json", 100_000)
+    capsys.readouterr()
+    assert taco_main(["plot", str(deeper), "-o", str(tmp_path / "fig2")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco plot: error: {deeper}: not a taco evaluation result (nested too deeply)")
