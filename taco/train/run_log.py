@@ -168,14 +168,16 @@ def _reason(error: OSError) -> str:
 
 def records_up_to(text: str, step: int) -> tuple[list[str], bool]:
     """The lines of a log whose record has ``step <= step``; and whether any line was dropped
-    (a later record, or one cut short by a kill or a full disk)."""
+    (a later record, or one cut short by a kill or a full disk). A line that is no JSON object
+    with an integer ``step`` (taco writes nothing else: ``"step": Infinity``, ``1.5``, ``"3"``,
+    JSON nested deeper than Python can read) is dropped like a line cut short."""
     kept, dropped = [], False
     for line in text.splitlines():
         try:
             record = json.loads(line)
-            keep = isinstance(record, dict) and int(record["step"]) <= step
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            keep = False
+        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+            record = None
+        keep = isinstance(record, dict) and is_int(record.get("step")) and record["step"] <= step
         if keep:
             kept.append(line)
         else:
