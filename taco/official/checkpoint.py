@@ -31,6 +31,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import reprlib
 import shlex
 from pathlib import Path
 from typing import Any
@@ -202,7 +203,7 @@ def _own_state_dict_problem(state: dict[str, Any], loaded: str) -> str | None:
     if own is None:
         return None
     layout = ", layout='compressai'" if any(k.startswith("latent_codec.hyper.") for k in state) else ""
-    return (f"a taco model's own state dict ({own!r:.60} is taco's name), not a checkpoint of the "
+    return (f"a taco model's own state dict ({_shown(own, 60)} is taco's name), not a checkpoint of the "
             f"authors' TACO or ELIC or of {_CAI}: nothing to import; load it into its model, "
             f"model = taco.load(NAME) for a fine-tune of the built-in model NAME, else "
             f"model = taco.create_model(NAME{layout}, ...) (the architecture and options it was "
@@ -247,8 +248,8 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
         _check_entry(path, obj, key, value)
         name = key.removeprefix("module.")
         if name in out:  # both 'module.x' and 'x': which one the model was is not known
-            raise CheckpointError(f"{path}: {_first_key(state, name)!r:.80} and {key!r:.80} both "
-                                  f"give {name!r:.80}")
+            raise CheckpointError(f"{path}: {_shown(_first_key(state, name))} and {_shown(key)} "
+                                  f"both give {_shown(name)}")
         out[name] = value
     entries = "torch.load(FILE)['state_dict']" if "state_dict" in obj else "torch.load(FILE)"
     if any(k.startswith("module.") for k in state):
@@ -290,18 +291,39 @@ def _check_entry(path: Path, obj: dict[Any, Any], key: Any, value: Any) -> None:
     non-tensor (a dict of something else: its top-level keys), a non-tensor entry, a view that
     repeats its storage."""
     if "state_dict" not in obj and not isinstance(value, Tensor):
+        keys = list(obj)
         raise CheckpointError(
             f"{path}: no 'state_dict' entry (the key taco reads the weights from, as the "
-            f"authors' train.py writes them), and not a bare state dict: its entry {key!r:.80} "
-            f"is no tensor (top-level keys: {some([repr(k)[:40] for k in obj], 8)})")
+            f"authors' train.py writes them), and not a bare state dict: its entry {_shown(key)} "
+            f"is no tensor (top-level keys: {some([_shown(k, 40) for k in keys[:8]] + keys[8:], 8)})")
     if not isinstance(key, str) or not isinstance(value, Tensor):
-        raise CheckpointError(f"{path}: the state dict holds a non-tensor entry {key!r:.80}")
+        raise CheckpointError(f"{path}: the state dict holds a non-tensor entry {_shown(key)}")
     if value.untyped_storage().nbytes() < value.numel() * value.element_size():
         # a view that repeats its storage (stride 0, overlapping strides): a 132 KB file
         # declared 96 M parameters (2.2 GB to import); torch.save never writes a parameter so
-        raise CheckpointError(f"{path}: tensor {key!r:.80} is a view of {value.numel():,} "
+        raise CheckpointError(f"{path}: tensor {_shown(key)} is a view of {value.numel():,} "
                               f"values over storage of {value.untyped_storage().nbytes():,} "
                               "bytes: not a saved model's weights")
+
+
+#: How a key of a loaded file that is not a string is shown: a few levels and items of it (a
+#: tuple nested 28 deep of shared halves is 1.4 KB in a file and 2**28 items in full)
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxtuple = _REPR.maxlist = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 4
+_REPR.maxstring = _REPR.maxlong = _REPR.maxother = 40
+
+
+def _shown(key: object, width: int = 80) -> str:
+    """A key (or other value) of a loaded file as a message shows it: its repr cut at ``width``
+    characters, made of a bounded part of it (a few levels and items of a tuple; the first
+    ``width`` characters of a string): never the whole of what may be gigabytes in full."""
+    if isinstance(key, str):
+        return f"{key[:width]!r:.{width}}"
+    try:
+        return f"{_REPR.repr(key):.{width}}"
+    except (ValueError, RecursionError):  # an int past Python's 4,300 digits to a str
+        return f"a {type(key).__name__}"
 
 
 def _first_key(state: dict[str, Any], name: str) -> str:
@@ -324,7 +346,7 @@ def _shape(state: dict[str, Tensor], key: str, dims: int = 4,
     if key not in state:
         raise CheckpointError(
             f"no tensor {key!r}: not a checkpoint of {source} "
-            f"(first keys: {sorted(state)[:5]})"
+            f"(first keys: [{', '.join(_shown(k, 40) for k in sorted(state)[:5])}])"
         )
     shape = tuple(state[key].shape)
     if len(shape) != dims or 0 in shape:
@@ -480,7 +502,8 @@ def _listing(keys: set[str], limit: int = 8, architecture: str | None = None) ->
     """``N: a, b, ... and M more``; with ``architecture``, each taco name followed by theirs."""
     def shown(key: str) -> str:
         theirs = architecture and _official_name(key, architecture)
-        return f"{key} (theirs {theirs})" if theirs else key
+        name = key if len(key) <= 80 else f"{key[:79]}…"  # a file's key may be any length
+        return f"{name} (theirs {theirs})" if theirs else name
     ordered = sorted(keys)
     return f"{len(keys)}: {some([shown(k) for k in ordered[:limit]] + ordered[limit:], limit)}" if keys else "none"
 
@@ -510,7 +533,7 @@ def convert_state_dict(
             unknown.add(key)
         elif name in mapped:  # an old and a new bottleneck name ('_matrix0', 'matrices.0')
             first = next(k for k in state if to_taco(k) == name)
-            raise CheckpointError(f"{first!r:.80} and {key!r:.80} both give {name!r:.80}")
+            raise CheckpointError(f"{_shown(first)} and {_shown(key)} both give {_shown(name)}")
         else:
             mapped[name] = value
     optional = {k for k in reference if k.rsplit(".", 1)[-1] in TABLE_BUFFERS}

@@ -207,3 +207,46 @@ def test_a_bare_state_dict_entry_that_is_no_tensor_is_named(tmp_path):
         import_checkpoint(path, "clip-tiny")
     assert str(err.value).startswith(f"{path}: no 'state_dict' entry (the key taco reads")
     assert "its entry 'epoch' is no tensor (top-level keys: 'module.a.weight', 'epoch')" in str(err.value)
+
+
+def _shared_tuple(depth: int) -> tuple:
+    """A tuple nested ``depth`` deep of two shared halves: a few bytes a level in a pickle, 2**depth
+    empty tuples in its repr."""
+    key: tuple = ()
+    for _ in range(depth):
+        key = (key, key)
+    return key
+
+
+@pytest.mark.parametrize("bare", [True, False])
+def test_a_key_whose_repr_is_enormous_is_shown_in_a_few_levels(tmp_path, bare):
+    """A 1.4 KB file keyed by a tuple nested 28 deep ran taco import-checkpoint over 400 s and
+    2.9 GB: its refusal made the key's whole repr (2**28 tuples) before cutting it to 80
+    characters. A key is shown a few levels and items deep."""
+    key = _shared_tuple(24)
+    path = tmp_path / "tuple.pth.tar"
+    torch.save({key: [1]} if bare else {"state_dict": {key: torch.zeros(1)}}, path)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(path, "clip-tiny")
+    said = str(err.value)
+    shown = "((((...), (...)), ((...), (...))), (((...), (...)), ((...), (...))))"
+    if bare:
+        assert said.startswith(f"{path}: no 'state_dict' entry") and f"its entry {shown} is no tensor" in said
+        assert said.endswith("(top-level keys: ((((...), (...)), ((...), (...))), (((..)")
+    else:
+        assert said == f"{path}: the state dict holds a non-tensor entry {shown}"
+
+
+def test_a_long_key_is_cut_where_it_is_shown(tmp_path):
+    obj = torch.load(GOLDEN, weights_only=True)
+    obj["state_dict"]["module.x" + "y" * 100_000] = torch.zeros(1)
+    path = tmp_path / "long.pth.tar"
+    torch.save(obj, path)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(path, "clip-tiny")
+    assert f"unexpected (their names) 1: x{'y' * 78}…" in str(err.value) and len(str(err.value)) < 1000
+    bare = tmp_path / "bare.pth"
+    torch.save({"a" * 100_000: 3}, bare)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(bare, "clip-tiny")
+    assert f"its entry '{'a' * 79} is no tensor (top-level keys: '{'a' * 39})" in str(err.value)
