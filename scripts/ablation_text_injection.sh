@@ -80,7 +80,7 @@ finished() {
     "$PYTHON" - "$1" "${ALLOW_PARTIAL:-0}" <<'EOF'
 import sys
 
-from taco.models.checkpoint import read_checkpoint_header
+from taco.models.header import read_checkpoint_header
 
 path, allow = sys.argv[1], sys.argv[2] == "1"
 meta = read_checkpoint_header(path)["metadata"]
