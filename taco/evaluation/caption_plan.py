@@ -34,8 +34,8 @@ from ..fileobjects import own_file_problem
 from ..messages import count, decoded_skipped, lone_surrogate, shown_path
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
-__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "listed_captions", "plan_captions",
-           "refuse_link"]
+__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "captions_output", "check_writable", "listed_captions",
+           "plan_captions", "refuse_link"]
 
 
 class NoImagesError(TacoError, ValueError):
@@ -170,7 +170,8 @@ def plan_captions(
     limit: int | None = None,
 ) -> CaptionPlan:
     """The images of ``folder`` that :func:`taco.evaluation.caption.caption_folder` captions into
-    ``FOLDER/output``, found without a captioner (``taco caption`` checks the folder and its
+    ``output`` (a bare name inside ``folder``, a path with a folder part that path:
+    :func:`captions_output`), found without a captioner (``taco caption`` checks the folder and its
     captions file before it imports torch). A missing folder is a FileNotFoundError, a file a
     NotADirectoryError, ``limit`` below 1 a ValueError, a captions file that a reader refuses a
     :class:`taco.captions_file.CaptionsFileError` naming the line (an image name that is not a
@@ -198,7 +199,7 @@ def plan_captions(
         if folder.exists():
             raise NotADirectoryError(errno.ENOTDIR, "not a folder (give the folder of the images)", str(folder))
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(folder))
-    path = folder / output
+    path = captions_output(folder, output)
     listed, newline_owed = listed_captions(path)
     files = [folder / name for name in folder_images(folder)]
     if not files:
@@ -223,6 +224,18 @@ def plan_captions(
     if todo:  # before a captioner loads and captions a batch
         check_writable(path)
     return CaptionPlan(path, tuple(todo), already, newline_owed, tuple(misnamed))
+
+
+def captions_output(folder: Path, output: str | os.PathLike[str]) -> Path:
+    """Where ``taco caption FOLDER -o OUTPUT`` writes, by the rule ``taco evaluate --captions``
+    reads by (:func:`taco.evaluation.datasets.captions_file_is_path`): a bare name
+    (``blip.jsonl``) is a file inside ``folder``; one with a folder part (``./x.jsonl``,
+    ``photos/sub/x.jsonl``) or absolute (``/data/x.jsonl``, ``~/x.jsonl``) is that path."""
+    from .datasets import captions_file_is_path  # no torch
+
+    if captions_file_is_path(os.fspath(output)):
+        return Path(output).expanduser()
+    return folder / output
 
 
 def _misnamed(images: list[Path]) -> str:

@@ -683,8 +683,10 @@ def _add_caption(sub: argparse._SubParsersAction) -> None:
                        "captions them), as are images whose file names are not UTF-8 (rename them).")
     c.add_argument("folder", type=path_arg)
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, type=path_arg, help=f"captioner (default: {DEFAULT_CAPTIONER})")
-    c.add_argument("-o", "--output", default="captions.jsonl", type=path_arg, metavar="NAME",
-                   help="the captions file, its path relative to FOLDER (default: captions.jsonl); "
+    c.add_argument("-o", "--output", default="captions.jsonl", type=path_arg, metavar="FILE",
+                   help="the captions file: a bare name is a file inside FOLDER, a path with a "
+                   "folder part (./x.jsonl, FOLDER/sub/x.jsonl, /data/x.jsonl) that path, as "
+                   "taco evaluate --captions reads it (default: captions.jsonl); "
                    "the image names in it are FOLDER's")
     c.add_argument("--batch-size", type=positive_int, default=8, metavar="N",
                    help="images per captioner call (default: 8)")

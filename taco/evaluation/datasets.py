@@ -319,11 +319,15 @@ def captions_file_is_path(captions_file: str) -> bool:
 
 def _captions_path(root: Path, captions_file: str) -> Path:
     """A bare file name lives in ``root``; anything with a folder part is a path of its own
-    (:func:`captions_file_is_path`)."""
+    (:func:`captions_file_is_path`). A relative one that is missing, while ``root`` holds it
+    (``sub/x.jsonl`` for ``ROOT/sub/x.jsonl``), is refused with that path to give."""
     path = Path(captions_file).expanduser()
     if captions_file_is_path(captions_file):
         if not path.is_file():
-            raise DatasetError(f"{path}: no such captions file")
+            inside = root / path
+            there = (f" ({shown_path(inside)} exists: give that path)"
+                     if not path.is_absolute() and inside.is_file() else "")
+            raise DatasetError(f"{path}: no such captions file{there}")
         return path.resolve()
     return root / path
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -26,15 +27,32 @@ def test_a_missing_or_wrong_folder_for_the_output_is_one_line(main_without_capti
     (tmp_path / "afile").write_text("a file")
     (folder / "taken.jsonl").mkdir()
     for output, line in (
-        ("sub/c.jsonl", f"{folder / 'sub'}: no such folder (create it first)"),
-        ("../afile/c.jsonl", f"{folder / '../afile'}: not a folder (the captions file's folder)"),
+        (f"{folder}/sub/c.jsonl", f"{folder / 'sub'}: no such folder (create it first)"),
+        (f"{folder}/../afile/c.jsonl", f"{folder / '../afile'}: not a folder (the captions file's folder)"),
         ("taken.jsonl", f"{folder / 'taken.jsonl'}: is a folder, not a captions file"),
     ):
         assert _caption(main_without_captioner, capsys, str(folder), "-o", output) == (2, [f"taco caption: error: {line}"])
     assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".png")) == ["taken.jsonl"]
     with pytest.raises(FileNotFoundError) as e:
-        plan_captions(folder, output="sub/c.jsonl")
+        plan_captions(folder, output=f"{folder}/sub/c.jsonl")
     assert e.value.filename == str(folder / "sub")
+
+
+def test_an_output_with_a_folder_part_is_that_path_as_evaluate_reads_it(main_without_captioner, folder_factory,
+                                                                        tmp_path, monkeypatch, capsys):
+    """``taco caption imgs2 -o imgs2/sub/blip.jsonl`` once looked for ``imgs2/imgs2/sub``: -o was
+    always joined to FOLDER, while ``taco evaluate --captions`` reads a name with a folder part
+    as a path of its own. A bare name is still a file inside FOLDER."""
+    monkeypatch.chdir(tmp_path)
+    folder = folder_factory(tmp_path / "imgs2")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "blip.jsonl").write_bytes((folder / "captions.jsonl").read_bytes())
+    assert main_without_captioner(["caption", "imgs2", "-o", "imgs2/sub/blip.jsonl", "--quiet"]) == 0
+    assert "imgs2/sub/blip.jsonl: nothing to caption" in capsys.readouterr().out
+    assert plan_captions("imgs2", output="./imgs2/sub/blip.jsonl").path == Path("imgs2/sub/blip.jsonl")
+    assert plan_captions("imgs2", output="blip.jsonl").path == Path("imgs2/blip.jsonl")
+    assert plan_captions(folder, output=folder / "sub" / "blip.jsonl").path == folder / "sub" / "blip.jsonl"
+    assert not (folder / "imgs2").exists()
 
 
 def _read_only(monkeypatch, folder):

@@ -37,3 +37,19 @@ def test_dot_slash_captions_file_means_one_dataset_per_call(tiny_folder, tmp_pat
                         "-o", str(tmp_path / "out"), "--captions-file", "./captions.jsonl"])
     assert rc == 2
     assert "is a path, which would caption every dataset alike" in capsys.readouterr().err
+
+
+def test_a_missing_path_that_is_inside_the_dataset_folder_says_so(tiny_folder, tmp_path, monkeypatch):
+    """``--captions sub/blip.jsonl`` is a path of its own (from the current folder); where it is
+    missing and the dataset folder holds ``sub/blip.jsonl``, the refusal gives that path."""
+    (tiny_folder / "sub").mkdir()
+    (tiny_folder / "captions.jsonl").rename(tiny_folder / "sub" / "blip.jsonl")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetError) as info:
+        open_dataset(f"clic:{tiny_folder.name}", captions_file="sub/blip.jsonl")
+    assert str(info.value) == (f"sub/blip.jsonl: no such captions file ({tiny_folder.name}/sub/blip.jsonl "
+                               "exists: give that path)")
+    with pytest.raises(DatasetError, match="no such captions file$"):  # in neither
+        open_dataset(f"clic:{tiny_folder.name}", captions_file="other/blip.jsonl")
+    ds = open_dataset(f"clic:{tiny_folder.name}", captions_file=f"{tiny_folder.name}/sub/blip.jsonl")
+    assert ds.captioned and len(ds) == 4

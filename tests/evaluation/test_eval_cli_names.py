@@ -1,5 +1,5 @@
 """The evaluation commands' options read as compress's: --captions FILE.jsonl (with
---captions-file kept), counts as N, caption's -o as the NAME it is inside FOLDER."""
+--captions-file kept), counts as N, caption's -o as a FILE (a bare name inside FOLDER, or a path)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_evaluate_takes_captions_as_compress_does(flag: str) -> None:
 @pytest.mark.parametrize(("command", "shown"), [
     ("evaluate", ["--captions FILE.jsonl, --captions-file FILE.jsonl", "--limit N", "--crop N",
                   "--seed N", "--bootstrap N", "--threads N"]),
-    ("caption", ["-o NAME, --output NAME", "--batch-size N", "--max-new-tokens N", "--limit N"]),
+    ("caption", ["-o FILE, --output FILE", "--batch-size N", "--max-new-tokens N", "--limit N"]),
     ("import-checkpoint", ["--model-id NAME"]),
 ])
 def test_metavars_are_short(command: str, shown: list[str], cli_help: Callable[[str], str]) -> None:
