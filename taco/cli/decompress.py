@@ -71,23 +71,33 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     # folder or file by the arguments as given, as taco compress and --help decide: `x.taco
     # ./x.taco -o out` (one file once its names are merged) still writes into the folder out
     to_folder = from_folder or len(args.files) > 1
+    failures = Failures("decompress")
+    cap = args.max_pixels or None
+    # a file named that is not called .taco (a photo named by mistake, `taco decompress x.png`):
+    # what it is first (not a .taco file: that file's failure), before its output is refused as
+    # existing or --skip-existing counts it done; .taco files are read after the skip filter
+    early, _ = read_headers([f for f in files if not_called_taco(f)], cap, failures)
+    refused = [f for f in files if not_called_taco(f) and f not in early]
+    files = [f for f in files if f not in refused]
+    if not files:
+        return finish(failures, refused, done=0, seconds=0.0, report=print)
     dsts = plan_outputs(files, args.output, to_folder=to_folder, suffix=".png",
                         beside_suffix=DECODED_SUFFIX, force=args.force, skip_existing=args.skip_existing,
                         inputs_in=folder_tacos, command="decompress")
-    failures = Failures("decompress")
     if args.skip_existing:  # before the files are read: a batch finished again reads only the rest
         failures.skipped, dsts, (files,) = without_existing(dsts, files)
-        if not files:
+        if not files and not refused:
             print(f"decompressed {count(0, 'file')}{failures.summary()}")
             return 0
-    cap = args.max_pixels or None
-    headers, kept = read_headers(files, cap, failures)
+    later, kept = read_headers([f for f in files if f not in early], cap, failures)
+    headers = {f: early[f] if f in early else later[f] for f in files if f in early or f in later}
     check_formats(files, dsts, headers, failures)
+    batch_files = [*files, *refused]  # the batch's total counts a refused file, as one that fails its header
     if not headers:  # every file failed its header or format check: no model to find, no torch
-        return finish(failures, files, done=0, seconds=0.0, report=report_to(dsts))
+        return finish(failures, batch_files, done=0, seconds=0.0, report=report_to(dsts))
     models = find_models(args.model, headers, cap, failures)
     if not headers:  # the rest failed their model checks: no torch to load
-        return finish(failures, files, done=0, seconds=0.0, report=report_to(dsts))
+        return finish(failures, batch_files, done=0, seconds=0.0, report=report_to(dsts))
     from ..codec import decompress
 
     report = report_to(dsts)
@@ -112,11 +122,18 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         return written, counted
 
     batch = [(i, src, dst) for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1) if src in headers]
-    stopped = failures.run(batch, decode_one, total=len(files), noun="file", rest=rest_hint(dsts, args.force))
+    stopped = failures.run(batch, decode_one, total=len(batch_files), noun="file",
+                           rest=rest_hint(dsts, args.force))
     if stopped is not None:  # said: no summary, the batch did not end
         return stopped
-    return finish(failures, files, done=len(files) - len(failures.inputs) - failures.meanwhile,
+    return finish(failures, batch_files, done=len(batch_files) - len(failures.inputs) - failures.meanwhile,
                   seconds=time.perf_counter() - t_all, report=report)
+
+
+def not_called_taco(src: Path) -> bool:
+    """Whether ``src`` is a regular file whose name does not end in ``.taco`` (only a file named
+    as an input can be: a folder gives its ``.taco`` files), read before its output is planned."""
+    return src is not STDIN and src.suffix.lower() != ".taco" and is_regular_file(src)
 
 
 def read_headers(files: list[Path], cap: int | None, failures: Failures,
