@@ -5,13 +5,14 @@
 #   GPUS="0 1 2 3 4 5" scripts/lambda_sweep.sh configs/taco-coco.yaml   # one λ per GPU, in parallel
 #   scripts/lambda_sweep.sh configs/taco-photos.yaml --set max_steps=2000  # CPU: one after another
 #
-# Each λ trains in <out_dir>/lambda-<λ> (out_dir from the config, or --set out_dir=...), the same
-# layout as `taco train --lambda-sweep`. A λ whose folder already holds a run is resumed.
+# Each λ trains in <out_dir>/lambda-<λ> (out_dir from the config, --set out_dir=... or -o DIR),
+# the same layout as `taco train --lambda-sweep`, which refuses the same configs (variable-rate,
+# frozen base from one init_from). A λ whose folder already holds a run is resumed.
 # With GPUS set, λ number i runs on GPU ${GPUS[i % n]}; runs sharing a GPU wait for each other.
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
-    sed -n '2,10p' "$0" >&2
+    sed -n '2,11p' "$0" >&2
     exit 2
 fi
 CONFIG="$1"
@@ -20,8 +21,11 @@ EXTRA=("$@")
 LAMBDAS=(0.0004 0.0008 0.0016 0.004 0.009 0.015)
 PYTHON="${PYTHON:-python}"
 
-# out_dir as the config (and any --set out_dir=...) resolves it
-OUT_DIR="$("$PYTHON" -m taco.train "$CONFIG" "${EXTRA[@]}" --print-config | sed -n 's/^out_dir: //p')"
+# out_dir as the config (and any --set out_dir=..., -o DIR) resolves it, read as YAML (a quoted
+# or escaped folder name is that name); `taco train --lambda-sweep` refuses here what it refuses:
+# a variable-rate model, a frozen base from one init_from (one rate point six times)
+CONFIG_YAML="$("$PYTHON" -m taco.train "$CONFIG" "${EXTRA[@]}" --lambda-sweep --print-config)"
+OUT_DIR="$("$PYTHON" -c 'import sys, yaml; print(yaml.safe_load(sys.stdin)["out_dir"])' <<<"$CONFIG_YAML")"
 
 run_one() {  # λ [CUDA device]: its status; a failed run's log ends on standard error
     local lmbda="$1" dir="$OUT_DIR/lambda-$1" resume=() status=0
@@ -32,7 +36,7 @@ run_one() {  # λ [CUDA device]: its status; a failed run's log ends on standard
     mkdir -p "$dir"
     echo "λ=$lmbda -> $dir${2:+ (GPU $2)}"
     CUDA_VISIBLE_DEVICES="${2:-${CUDA_VISIBLE_DEVICES:-}}" "$PYTHON" -m taco.train "$CONFIG" \
-        "${EXTRA[@]}" "${resume[@]}" --set "lmbda=$lmbda" "out_dir=$dir" >"$dir/stdout.log" 2>&1 \
+        "${EXTRA[@]}" "${resume[@]}" --set "lmbda=$lmbda" --out-dir "$dir" >"$dir/stdout.log" 2>&1 \
         || status=$?
     if [ "$status" -ne 0 ]; then
         echo "λ=$lmbda failed (status $status); the end of $dir/stdout.log:" >&2

@@ -77,7 +77,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "goes on in that folder (--out-dir DIR: in DIR, which must hold no other run); "
                    "without a config file, the run's own config.yaml is read, --set applies on top")
     p.add_argument("--lambda-sweep", action="store_true",
-                   help="train the paper's six λ one after the other, in out_dir/lambda-<λ>")
+                   help="train the paper's six λ one after the other, in out_dir/lambda-<λ> "
+                   "(a single-rate model; a frozen base from one --init-from is refused: it "
+                   "fixes the rate)")
     p.add_argument("--text-injection", choices=TEXT_INJECTIONS,
                    help="how a TACO model's encoder takes the text: the paper's adapter or TGIC's "
                    "image-text attention (same as --set model_overrides.text_injection=...)")
@@ -485,6 +487,31 @@ def recorded_folder_hint(args: argparse.Namespace, cfg: TrainConfig, error: str)
             f"{key}=DIR)")
 
 
+def check_lambda_sweep(cfg: TrainConfig) -> None:
+    """``--lambda-sweep`` (and ``scripts/lambda_sweep.sh``, which asks ``--lambda-sweep
+    --print-config``) on a config whose six runs would be one model, refused before torch
+    loads: a variable-rate model (every quality is in one run; the words of
+    :func:`~taco.train.trainer.lambda_sweep`), and preset ``taco-frozen-base``
+    (``--freeze-base``) with an ``init_from``: each λ would train the text modules of that one
+    codec, whose frozen decoder, hyperprior and entropy model fix the rate."""
+    from ..messages import shown_path
+    from .config import ConfigError, run_qualities
+
+    if isinstance(run_qualities(cfg.to_dict()), list | tuple):
+        raise ConfigError(
+            "--lambda-sweep trains one single-rate model per λ, but this model is variable-rate "
+            "(qualities): train it once, every quality is in it"
+        )
+    if cfg.preset == "taco-frozen-base" and cfg.init_from:
+        raise ConfigError(
+            f"--lambda-sweep with preset taco-frozen-base (--freeze-base) would train only the text "
+            f"modules of one codec, {shown_path(cfg.init_from)}, at every λ: its frozen decoder, hyperprior and "
+            "entropy model fix the rate, so the six runs are one rate point; train one run per λ, "
+            "each from the codec trained at that λ (taco train CONFIG --freeze-base --init-from "
+            "ELIC_OF_THAT_λ --set lmbda=λ -o DIR), as scripts/ablation_text_injection.sh does"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
@@ -497,6 +524,8 @@ def run(args: argparse.Namespace) -> int:
     check_embed_output(args)
     notes: list[str] = []
     cfg = resolve_config(args, notes)
+    if args.lambda_sweep:
+        check_lambda_sweep(cfg)
     if args.print_config:
         report_to()(dump_config(cfg).removesuffix("\n"))  # a full stdout named as <stdout>
         return 0

@@ -143,6 +143,23 @@ def test_flag_errors_are_clear(argv, message, capsys):
     assert re.search(message, err), err
 
 
+@pytest.mark.parametrize("init", [["--init-from", "elic-small-q4"], ["--set", "init_from=elic-small-q4"]])
+def test_a_lambda_sweep_of_a_frozen_base_from_one_init_is_refused(init, capsys, tmp_path):
+    """Every λ started from that one ELIC and trained only its text modules: its frozen decoder,
+    hyperprior and entropy model, one rate point six times, and nothing said so."""
+    argv = [str(ABLATION / "frozen-base.yaml"), "--lambda-sweep", *init, "-o", str(tmp_path / "sweep")]
+    for extra in ([], ["--print-config"]):
+        assert train_main([*argv, *extra]) == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and "fix the rate, so the six runs are one rate point" in err
+        assert "train one run per λ, each from the codec trained at that λ" in err
+        assert "as scripts/ablation_text_injection.sh does" in err
+    assert not (tmp_path / "sweep").exists()
+    # one run of a frozen base, and a sweep of the adapter trained whole, are not refused
+    assert train_main([str(ABLATION / "frozen-base.yaml"), *init, "--print-config"]) == 0
+    assert train_main([str(ABLATION / "adapter.yaml"), "--lambda-sweep", *init, "--print-config"]) == 0
+
+
 def test_help_lists_the_flags(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "250")  # no line wrapping inside the checked phrases
     with pytest.raises(SystemExit):
