@@ -401,3 +401,106 @@ def test_outputs_that_differ_in_both_case_and_unicode_form_name_both(tmp_path, m
             plan("y/caf\u00e9.PNG", "z/caf\u00e9.png")
         with pytest.raises(CLIError, match=r"apart by Unicode form \(an accent composed or decomposed\)\)"):
             plan("x/Cafe\u0301.png", "w/Caf\u00e9.png")
+
+
+# --------------------------------------------------------------------------- FAT and exFAT drives
+
+
+def test_a_case_blind_file_system_that_refuses_the_accented_probe_is_asked_in_ascii(tmp_path, monkeypatch):
+    """FAT mounted with iocharset=ascii (and fusefat, EPERM) refuses the probe's name with an é:
+    the file system was taken for one that tells case apart, and A.png's output was replaced by
+    a.png's. A plain ASCII probe asks it about case then."""
+    import tempfile
+
+    real_mkstemp, real_exists = tempfile.mkstemp, os.path.exists
+
+    def mkstemp(*args, prefix=None, **kwargs):
+        if prefix and not prefix.isascii():
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real_mkstemp(*args, prefix=prefix, **kwargs)
+
+    def exists(path):  # a file system blind to case, in tmp_path
+        path = os.fspath(path)
+        if os.path.dirname(path) == str(tmp_path):
+            return any(name.lower() == os.path.basename(path).lower() for name in os.listdir(tmp_path))
+        return real_exists(path)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    assert not files._case_blind(tmp_path)  # case told apart: this file system
+    monkeypatch.setattr(os.path, "exists", exists)
+    assert files._case_blind(tmp_path)
+    assert os.listdir(tmp_path) == []  # no probe left
+
+
+def _two_cases(photos: Path) -> None:
+    """A.png and a.png (another photo), the only images in ``photos``."""
+    Image.open(photos / "a.png").transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photos / "A.png")
+    for name in ("b.png", "c.png"):
+        (photos / name).unlink()
+
+
+def test_one_output_of_a_run_never_replaces_another_it_wrote(photos, tmp_path, capsys):
+    """Two outputs of one run that are one file (here out/A.png.taco a link to out/a.png.taco; on a
+    FAT drive whose case probe failed, two names of one file): --force replaced A.png's output by
+    a.png's and exited 0. The second is refused, --force or not, naming both photos."""
+    _two_cases(photos)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "A.png.taco").symlink_to("a.png.taco")  # --force writes through it
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--force", "--quiet"]) == 3  # done in part
+    err = capsys.readouterr().err
+    assert (f"{photos / 'A.png'} and {photos / 'a.png'} would both be written to {out / 'A.png.taco'} "
+            f"and {out / 'a.png.taco'}, one file on this file system") in err, err
+    assert "written meanwhile" not in err
+    first = (out / "a.png.taco").read_bytes()
+    assert main(["compress", str(photos / "A.png"), *CODE, "-o", str(tmp_path / "A.taco"), "--quiet"]) == 0
+    assert first == (tmp_path / "A.taco").read_bytes()  # A.png's, kept
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_an_output_renumbered_under_another_name_is_still_one_file_with_it(photos, tmp_path, monkeypatch,
+                                                                           capsys, force):
+    """A FUSE file system (fusefat, exfat-fuse) may give one file another inode number under each
+    of its names: a file of the other name, in the same folder, of the size and time of an
+    output this run wrote is that output. Without --force it was "written meanwhile"."""
+    import shutil
+
+    import taco.atomic
+
+    _two_cases(photos)
+    out = tmp_path / "out"
+    real = taco.atomic.write_bytes_atomic
+
+    def write_blind_to_case(path, data, **kwargs):  # the other name shows the same file
+        real(path, data, **kwargs)
+        shutil.copy2(path, path.with_name(path.name.swapcase().replace(".PNG.TACO", ".png.taco")))
+
+    monkeypatch.setattr(taco.atomic, "write_bytes_atomic", write_blind_to_case)
+    flags = ["--force"] if force else []
+    assert main(["compress", str(photos), *CODE, "-o", str(out), *flags, "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert "would both be written to" in err and "one file on this file system" in err, err
+    assert "written meanwhile" not in err
+
+
+@pytest.mark.parametrize(("name", "hinted"), [("cat: 12?.png", True), ("cat 12.png", False)])
+def test_a_name_the_output_drive_refuses_is_said_so(photos, tmp_path, monkeypatch, capsys, name, hinted):
+    """FAT and exFAT refuse : ? * " < > | \\ in names: exfat-fuse says ENOENT, which read
+    "cat: 12?.taco: no such file or directory" of a folder that exists."""
+    import taco.atomic
+
+    (photos / "a.png").rename(photos / name)
+
+    def refuse(path, data, **kwargs):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+
+    monkeypatch.setattr(taco.atomic, "write_bytes_atomic", refuse)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["compress", str(photos / name), *CODE, "-o", str(out) + "/"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    target = out / (Path(name).stem + ".taco")
+    line = next(line for line in lines if str(target) in line)
+    assert ": no such file or directory" in line
+    assert (f"(the file system of {out} refuses this name? FAT and exFAT refuse : ? * \" < > | \\)"
+            in line) == hinted, line

@@ -128,22 +128,33 @@ def _one_file(path: Path) -> str:
 _PROBE_PREFIX = ".taco-case-\u00e9-"
 
 
+#: :func:`_case_blind`'s probe where a name with an é is refused (FAT mounted with
+#: ``iocharset=ascii``; fusefat: EPERM): case alone is asked there.
+_ASCII_PROBE_PREFIX = ".taco-case-"
+
+
 def _case_blind(folder: Path) -> bool:
     """Whether ``folder`` (or, not made yet, the nearest folder above it) is on a file system
-    that does not tell names apart by case or by Unicode form (macOS: both; Windows: case): a
-    probe file whose name holds a composed é is made there and looked up in the other case and
-    with its é decomposed (NFD). False when nothing can be made there (check_folder says why)."""
+    that does not tell names apart by case or by Unicode form (macOS: both; Windows, FAT, exFAT:
+    case): a probe file whose name holds a composed é is made there and looked up in the other
+    case and with its é decomposed (NFD); where the file system refuses that name (FAT with
+    ``iocharset=ascii``, fusefat), a probe of a plain ASCII name is looked up in the other case
+    (it was taken for a file system that tells case apart, and A.png's output was replaced by
+    a.png's). False when nothing can be made there (check_folder says why)."""
     while not folder.is_dir() and folder != folder.parent:
         folder = folder.parent
     try:
         fd, probe = tempfile.mkstemp(prefix=_PROBE_PREFIX, suffix=".tmp", dir=folder)
     except (OSError, ValueError):  # ValueError: an é the file system's encoding cannot hold
-        return False
+        try:
+            fd, probe = tempfile.mkstemp(prefix=_ASCII_PROBE_PREFIX, suffix=".tmp", dir=folder)
+        except OSError:
+            return False
     try:
         os.close(fd)
         name = os.path.basename(probe)
         return any(os.path.exists(os.path.join(os.path.dirname(probe), other))
-                   for other in (name.upper(), unicodedata.normalize("NFD", name)))
+                   for other in (name.upper(), unicodedata.normalize("NFD", name)) if other != name)
     finally:
         os.unlink(probe)
 
@@ -228,6 +239,7 @@ def plan_outputs(
     """
     dsts, short, folders = _destinations(sources, out, to_folder=to_folder, suffix=suffix,
                                          beside_suffix=beside_suffix, inputs_in=inputs_in)
+    _THIS_RUN.plan(sources, dsts)
     if dsts and dsts[0] is STDOUT:  # nothing to check there
         return dsts
     seen: dict[str, tuple[Path, Path]] = {}  # the names first: nothing is created for a plan refused
@@ -647,6 +659,54 @@ def report_to(outputs: Sequence[Path] = ()) -> Callable[[str], None]:
     return report
 
 
+class _Run:
+    """The outputs of this process's run (the last :func:`plan_outputs`) and those of them
+    :func:`write_output` has written, so that no output of the run replaces another: two names
+    that are one file where the probe of :func:`_case_blind` could not tell (A.png.taco and
+    a.png.taco on a FAT drive that refuses its probe's name: --force replaced A.png's output
+    with a.png's, and the run exited 0)."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, Path] = {}  # a planned output -> its source
+        self.written: dict[tuple[int, int], tuple[Path, os.stat_result]] = {}  # (st_dev, st_ino)
+
+    def plan(self, sources: Sequence[Path], dsts: Sequence[Path]) -> None:
+        self.sources = {str(d): s for s, d in zip(sources, dsts, strict=True) if d is not STDOUT}
+        self.written = {}
+
+    def earlier(self, path: Path) -> Path | None:
+        """The output this run wrote before that ``path`` (an output of the run) is one file
+        with: the same file (device and inode), or a file of the same name as :func:`name_key`
+        compares them, in the same folder, of the same size and time (a FUSE file system may
+        number one file anew under each name); None if none is."""
+        if str(path) not in self.sources or not self.written:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        done = self.written.get((st.st_dev, st.st_ino))
+        if done is not None:
+            return done[0]
+        for other, was in self.written.values():
+            if (_one_file(other) == _one_file(path) and other != path
+                    and (was.st_size, was.st_mtime_ns) == (st.st_size, st.st_mtime_ns)):
+                return other
+        return None
+
+    def wrote(self, path: Path) -> None:
+        if str(path) in self.sources:
+            with contextlib.suppress(OSError):
+                st = os.stat(path)
+                self.written[st.st_dev, st.st_ino] = path, st
+
+
+_THIS_RUN = _Run()
+
+#: Characters FAT and exFAT refuse in a file name (Windows too), besides control characters.
+_FAT_REFUSED = ':?*"<>|\\'
+
+
 def write_output(path: Path, data: bytes, *, force: bool, skip_existing: bool = False) -> bool:
     """Write ``data`` to ``path`` atomically, or to standard output for :data:`STDOUT`
     (:func:`write_stdout`); whether it was written.
@@ -654,12 +714,24 @@ def write_output(path: Path, data: bytes, *, force: bool, skip_existing: bool = 
     :func:`plan_outputs` checked before the work that ``path`` was not there; an output that
     another process wrote since (two runs into one folder) is replaced only with ``force``.
     Otherwise it is kept whole: with ``skip_existing`` it is left as --skip-existing leaves
-    outputs (False), else the write is a one-line :class:`CLIError` of this input."""
+    outputs (False), else the write is a one-line :class:`CLIError` of this input. An output
+    that is one file with another this run wrote (A.png.taco and a.png.taco on a file system
+    blind to case that its probe could not tell so) is never replaced, with ``force`` or not:
+    a one-line :class:`CLIError` of this input naming both sources. A name the file system
+    refuses (FAT and exFAT refuse ``: ? * " < > | \\``: ENOENT, EINVAL or EPERM in a folder that
+    exists) is said so in the OSError's one line."""
     if path is STDOUT:
         write_stdout(data)
         return True
     from ..atomic import write_bytes_atomic
 
+    earlier = _THIS_RUN.earlier(path)
+    if earlier is not None:
+        first, src = _THIS_RUN.sources[str(earlier)], _THIS_RUN.sources[str(path)]
+        raise CLIError(f"{shown_path(first)} and {shown_path(src)} would both be written to "
+                       f"{shown_path(earlier)} and {shown_path(path)}, one file on this file system "
+                       "(it does not tell names apart by case?); rename one, or give them separate "
+                       "output folders")
     try:
         write_bytes_atomic(path, data, replace=force)
     except FileExistsError as exc:
@@ -669,7 +741,21 @@ def write_output(path: Path, data: bytes, *, force: bool, skip_existing: bool = 
             return False
         raise CLIError(f"{shown_path(path)} exists (written meanwhile, by another process?): --force "
                        "replaces it, --skip-existing leaves it") from None
+    except OSError as exc:
+        raise _name_refused(exc, path) from None
+    _THIS_RUN.wrote(path)
     return True
+
+
+def _name_refused(exc: OSError, path: Path) -> OSError:
+    """``exc``, the error writing ``path``; where it is ENOENT, EINVAL or EPERM in a folder
+    that exists and the name holds a character FAT and exFAT refuse, the same error saying so
+    (it said only ``cat: 12?.taco: no such file or directory``)."""
+    if (exc.errno not in (errno.ENOENT, errno.EINVAL, errno.EPERM) or exc.filename != str(path)
+            or not any(c in _FAT_REFUSED for c in path.name) or not path.parent.is_dir()):
+        return exc
+    return OSError(exc.errno, f"{exc.strerror or exc} (the file system of {path.parent} refuses this name? "
+                   'FAT and exFAT refuse : ? * " < > | \\)', exc.filename)
 
 
 def write_stdout(data: bytes) -> None:
