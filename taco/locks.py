@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import make_folders, remove_folders
-from .errors import TacoError
+from .errors import TacoError, TacoWarning, warn_at_caller
 from .messages import shown_path
 
 try:
@@ -129,7 +129,10 @@ class FolderLock:
     opens the new one) and the folders :meth:`acquire` created, where they are empty: a run
     refused, or failed before writing, leaves nothing behind (on Windows, where an open file
     cannot be removed, after it lets the lock go). Without ``fcntl`` or ``msvcrt`` nothing is
-    locked or created. A lock path that is a symbolic link, no regular file, or a file with
+    locked or created. On a file system without locks (``flock`` failing with ENOLCK: NFS
+    without lockd; EOPNOTSUPP, ENOSYS) the work goes on unlocked, with a :class:`TacoWarning`
+    naming the folder (``FOLDER: this file system has no locks: two taco processes must not use
+    it at once``); it stopped with a bare "no locks available". A lock path that is a symbolic link, no regular file, or a file with
     other names (hard links) is refused (:class:`NotALockFile`), never followed, changed or
     removed. The Windows path is tested with a simulated ``msvcrt``
     (tests/test_folder_lock_windows.py), not on Windows itself.
@@ -165,6 +168,14 @@ class FolderLock:
                     return self
                 try:
                     locked = _lock(fd)
+                except OSError as e:
+                    if e.errno not in _NO_LOCKS:
+                        os.close(fd)
+                        raise
+                    # NFS without lockd (ENOLCK), a FUSE file system: go on unlocked, said once
+                    warn_at_caller(f"{shown_path(self.folder)}: this file system has no locks: two taco "
+                                   "processes must not use it at once", TacoWarning)
+                    locked = True
                 except BaseException:
                     os.close(fd)
                     raise
@@ -339,6 +350,12 @@ def _readable_to_all(fd: int) -> None:
 #: The byte of the lock file that ``msvcrt.locking`` locks on Windows: past the holder's line, which
 #: a refused process reads (Windows refuses reads of a locked byte).
 WINDOWS_LOCK_BYTE = 4096
+
+
+#: What ``flock`` raises on a file system without locks (NFS without lockd: ENOLCK; some FUSE
+#: file systems: EOPNOTSUPP, ENOSYS): :meth:`FolderLock.acquire` goes on without the lock there.
+_NO_LOCKS = frozenset(getattr(errno, name) for name in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS")
+                      if hasattr(errno, name))
 
 
 def _lock(fd: int) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import taco.errors
 import taco.locks
 from taco.locks import LOCK_FILE, FolderInUse, FolderLock, hold_folder
 
@@ -147,3 +148,35 @@ def test_a_refusal_shows_a_folder_name_and_a_holder_with_control_characters_esca
     shown = f"{tmp_path}/runs\\nx\\x1b[2J"
     assert str(refused.value) == (f"{shown} is in use by another taco train\\x1b]0;owned\\x07 "
                                   f"(pid {os.getpid()})")
+
+
+@pytest.mark.parametrize("code", [errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS])
+def test_a_file_system_without_locks_is_used_unlocked_with_a_warning(tmp_path, monkeypatch, code):
+    """NFS without lockd (ENOLCK), a FUSE file system (EOPNOTSUPP, ENOSYS): taco train and taco
+    evaluate stopped with a bare "no locks available", naming nothing. They go on without the
+    lock, warned once naming the folder; the lock file and the folders made go as before."""
+    import fcntl
+
+    def flock(fd, op):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    folder = tmp_path / "runs" / "x"
+    with pytest.warns(taco.errors.TacoWarning) as warned:
+        lock = hold_folder(folder, "taco train")
+    assert [str(w.message) for w in warned] == [
+        f"{folder}: this file system has no locks: two taco processes must not use it at once"]
+    assert lock.held and (folder / LOCK_FILE).read_text() == f"{os.getpid()} taco train\n"
+    lock.release()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_another_flock_error_is_still_raised(tmp_path, monkeypatch):
+    import fcntl
+
+    def flock(fd, op):
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        hold_folder(tmp_path / "x", "taco train")
