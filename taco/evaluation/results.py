@@ -161,7 +161,8 @@ def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigest
             "them? (cp -r does not keep them, tar and zip keep them to the whole second at best; "
             "cp -a and rsync -a keep them.) If they are the same photos, give them their times "
             "back (rsync -a ORIGINAL/ COPY/ sets them from the original folder) and run again; "
-            "else " + RESUME_ADVICE
+            "on a FAT/exFAT drive, which keeps times only to 1-2 s, they cannot be given back: "
+            "there, as for other photos, " + RESUME_ADVICE
         )
     if diff:
         named = some([f"{k:.40}" for k in diff], 8)
@@ -190,8 +191,9 @@ def _only_times_differ(data: dict[str, Any], old: dict[str, Any], run: dict[str,
     differs in its ``content`` alone, the result's :data:`NAMES_SIZES` is the dataset's, and by
     its :data:`MTIMES` (both recorded since they were) every image was modified after the
     newest of them then (copied anew: ``cp -r``) or every time was cut to the whole second
-    (unpacked from tar or zip). A photo replaced by one of the same byte size beside photos
-    left as they were is neither."""
+    (unpacked from tar or zip; exFAT through exfat-fuse) or to the even second below (FAT keeps
+    times to 2 s). A photo replaced by one of the same byte size beside photos left as they
+    were is neither."""
     old_ds, new_ds, recorded = old.get("dataset"), run.get("dataset"), data.get("dataset")
     if not (digests is not None and isinstance(old_ds, dict) and isinstance(new_ds, dict)
             and isinstance(recorded, dict) and new_ds.get("content") == digests.content
@@ -203,9 +205,9 @@ def _only_times_differ(data: dict[str, Any], old: dict[str, Any], run: dict[str,
             and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in times)):
         return False
     (was_oldest, was_newest), now = times, (digests.oldest, digests.newest[0])
-    second = 1_000_000_000
-    cut = (was_oldest // second * second, was_newest // second * second)
-    return digests.oldest > was_newest or (digests.whole_seconds and now == cut
+    cuts = {(was_oldest // step * step, was_newest // step * step)
+            for step in (1_000_000_000, 2_000_000_000)}  # tar, zip, exFAT; FAT
+    return digests.oldest > was_newest or (digests.whole_seconds and now in cuts
                                            and now != (was_oldest, was_newest))
 
 

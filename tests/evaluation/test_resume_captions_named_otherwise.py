@@ -135,6 +135,28 @@ def test_a_dataset_that_lost_its_files_times_is_refused_in_those_words(tmp_path,
     assert _jpeg(kept, out)["complete"]  # the copy that kept them resumes
 
 
+def test_a_dataset_copied_to_a_fat_drive_is_refused_as_one_that_lost_its_times(tmp_path, folder_factory):
+    """FAT keeps modification times to 2 s (odd seconds cut to even): only a cut to the whole
+    second was recognised, and the refusal was the bland "another configuration (differs in:
+    dataset)". It says the times differ, and the way out that works there (rsync -a cannot give
+    them back on such a drive)."""
+    root = folder_factory(tmp_path / "a" / "photos")
+    _with_fractional_times(root)
+    out = tmp_path / "out"
+    _jpeg(root, out)
+    fat = tmp_path / "fat" / "photos"
+    shutil.copytree(root, fat, copy_function=shutil.copy2)
+    for photo in fat.iterdir():  # as FAT keeps them
+        t = photo.stat().st_mtime_ns // 2_000_000_000 * 2_000_000_000
+        os.utime(photo, ns=(t, t))
+    with pytest.raises(ResultsFileError) as caught:
+        _jpeg(fat, out)
+    message = str(caught.value)
+    assert "only their modification times differ" in message and "another configuration" not in message
+    assert ("on a FAT/exFAT drive, which keeps times only to 1-2 s, they cannot be given back: there, "
+            "as for other photos, delete its CSV/JSON or choose another --output") in message
+
+
 def test_other_changes_are_still_another_configuration(tmp_path, folder_factory):
     root = folder_factory(tmp_path / "photos")
     out = tmp_path / "out"
