@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
 from ..cli.common import COMMAND_HELP, CLIError, path_arg
-from ..cli.files import check_link_target, refuse_stdin, refuse_stdout
+from ..cli.files import check_folder, check_link_target, refuse_stdin, refuse_stdout
 from ..messages import SOURCE_TREE, docs_ref, shown_path
 from ..text_specs import TEXT_ENCODER_OPTIONS  # no torch: taco --help builds this parser
 
@@ -32,10 +33,15 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
                   "./-.safetensors")
     refuse_stdin([args.checkpoint], "import-checkpoint")
     out = Path(args.output)
-    if out.suffix.lower() != ".safetensors":
-        what = f"a {out.suffix} file" if out.suffix else "a name without a suffix"
-        raise CLIError(f"{shown_path(out)}: import-checkpoint writes a .safetensors checkpoint, not "
-                       f"{what}: name it {out.with_suffix('.safetensors').name}")
+    if out.is_dir() or args.output.endswith(("/", os.sep)):  # -o DIR writes into it, as other commands'
+        check_folder(out, create=True)  # a new DIR/ is made by the write
+        out = out / checkpoint_name(args.checkpoint)
+    else:
+        if out.suffix.lower() != ".safetensors":
+            what = f"a {out.suffix} file" if out.suffix else "a name without a suffix"
+            raise CLIError(f"{shown_path(out)}: import-checkpoint writes a .safetensors checkpoint, not "
+                           f"{what}: name it {out.with_suffix('.safetensors').name}")
+        check_folder(out.parent, create=False)  # as compress and plot: not made for a file named in it
     if out.is_dir():
         raise CLIError(f"{shown_path(out)} is a folder: give the checkpoint file to write")
     if args.force:  # a link written through: its target's folder must exist and take files
@@ -64,6 +70,17 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def checkpoint_name(checkpoint: str) -> str:
+    """The file ``taco import-checkpoint CHECKPOINT -o DIR`` writes in DIR: the checkpoint's name
+    without its ``.tar``, ``.pth``, ``.pt`` suffixes, as ``.safetensors``
+    (``taco-tiny.pth.tar``: ``taco-tiny.safetensors``)."""
+    name = Path(checkpoint).name
+    for suffix in (".tar", ".pth", ".pt"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return f"{name}.safetensors"
+
+
 def model_id_arg(text: str) -> str:
     """An argparse ``type`` for ``--model-id``: a name a ``.taco`` file can carry
     (:func:`taco.bitstream.container.model_id_problem`)."""
@@ -79,7 +96,9 @@ def register(subparsers: Any) -> None:
                               description=DESCRIPTION)
     p.add_argument("checkpoint", type=path_arg, help="the authors' .pth.tar (or a state dict saved with torch.save)")
     p.add_argument("-o", "--output", required=True, type=path_arg,
-                   help="the taco checkpoint to write (NAME.safetensors)")
+                   help="the taco checkpoint to write (NAME.safetensors, in an existing folder), "
+                   "or a folder (one that exists, or a new one ending with /) to write "
+                   "CHECKPOINT's name as .safetensors into (taco-tiny.pth.tar: taco-tiny.safetensors)")
     p.add_argument("-f", "--force", action="store_true", help="replace the output file; a symbolic link of its name is written through (the file it points to is replaced)")
     p.add_argument("--text-encoder", default="clip", choices=tuple(TEXT_ENCODER_OPTIONS),
                    help="taco text encoder whose tokens the adapter takes: clip (default: "

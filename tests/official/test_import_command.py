@@ -86,11 +86,47 @@ def test_an_output_that_is_not_safetensors_is_refused(tmp_path, capsys, name, fi
     assert not (tmp_path / name).exists()
 
 
-def test_a_folder_as_output_is_refused(tmp_path, capsys):
-    folder = tmp_path / "models.safetensors"
-    folder.mkdir()
-    assert main(["import-checkpoint", str(GOLDEN), "-o", str(folder), "--force"]) == 2
-    assert "is a folder" in capsys.readouterr().err
+@pytest.mark.parametrize("given", ["ckd", "ckd/", "models.safetensors", "new/"])
+def test_a_folder_as_output_takes_the_checkpoint_of_the_inputs_name(tmp_path, capsys, monkeypatch, given):
+    """``-o ckd`` (an existing folder) or ``-o ckd/`` said "name it ckd.safetensors", a file
+    beside the folder; other commands' ``-o FOLDER`` writes into it. A new folder ending with /
+    is made, as compress makes one."""
+    monkeypatch.chdir(tmp_path)
+    for folder in ("ckd", "models.safetensors"):
+        (tmp_path / folder).mkdir()
+    assert main(["import-checkpoint", str(GOLDEN), "-o", given, "--text-encoder", "clip-tiny"]) == 0
+    out = tmp_path / given / "taco-tiny.safetensors"
+    assert capsys.readouterr().out.startswith(f"{Path(given) / 'taco-tiny.safetensors'}: model taco-official")
+    assert taco.load(out).model_id == "taco-official"
+    assert sorted(p.name for p in (tmp_path / given).iterdir()) == ["taco-tiny.safetensors"]
+
+
+def test_a_folder_of_the_checkpoints_name_in_the_output_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "ckd" / "taco-tiny.safetensors").mkdir(parents=True)
+    assert main(["import-checkpoint", str(GOLDEN), "-o", str(tmp_path / "ckd"), "--force"]) == 2
+    assert f"{tmp_path / 'ckd' / 'taco-tiny.safetensors'} is a folder" in capsys.readouterr().err
+
+
+def test_a_file_in_a_missing_folder_is_refused_as_compress_refuses_it(tmp_path, capsys):
+    """``-o newk/t.safetensors`` made the folder newk; compress, decompress, plot and
+    import-captions refuse a file named in a folder that does not exist."""
+    out = tmp_path / "newk" / "t.safetensors"
+    assert main(["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"taco import-checkpoint: error: folder {tmp_path / 'newk'} does not exist (create it first, "
+        "or give a folder ending with / to -o)"]
+    assert not out.parent.exists()
+
+
+@pytest.mark.parametrize(("checkpoint", "written"), [("taco-tiny.pth.tar", "taco-tiny.safetensors"),
+                                                     ("best.PTH", "best.safetensors"),
+                                                     ("state.pt", "state.safetensors"),
+                                                     ("a.b.tar", "a.b.safetensors"),
+                                                     ("model", "model.safetensors")])
+def test_the_name_written_into_a_folder(checkpoint, written):
+    from taco.official.cli import checkpoint_name
+
+    assert checkpoint_name(f"some/dir/{checkpoint}") == written
 
 
 THEIRS = b"another import's checkpoint"
