@@ -607,7 +607,11 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--text-similarity", nargs="?", const=DEFAULT_CAPTIONER, metavar="CAPTIONER",
                    help=f"caption originals and reconstructions, score BLEU-4/CIDEr-D (default "
                    f"captioner: {DEFAULT_CAPTIONER})")
-    e.add_argument("--download", action="store_true", help="allow downloading CLIP / captioner weights")
+    e.add_argument("--download", action="store_true",
+                   help="let CMMD's CLIP (--cmmd-clip) and the --text-similarity captioner download "
+                   "their weights into the Hugging Face cache when missing (without it CMMD is "
+                   "skipped, saying why, and the captioner is refused); a -m taco model's CLIP text "
+                   "encoder is fetched without it, as taco compress fetches it")
     add_device_option(e, torchrun=True, note="the CPU's results are byte-identical run to run, a GPU's can "
                       "differ from them in the last digits: --device cpu for numbers to compare "
                       "across machines (the JSON records the device)")
