@@ -8,6 +8,8 @@ them: :mod:`taco.cli.demo`).
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +35,36 @@ def sample_dir() -> Path:
     SOURCES.md), wherever taco is installed: :data:`taco.samples.SAMPLES_DIR` (kept for the
     README's examples; taco itself uses :mod:`taco.samples`)."""
     return samples.SAMPLES_DIR
+
+
+def image_path(item: str) -> Path:
+    """The image an ``--image`` (``taco demo``) or ``--images`` item (``taco bench``) names: a
+    file, a pipe or a device (which :func:`~taco.images.load_image` reads, as ``<(cat x.png)``,
+    or refuses in its own words, as it does a path it cannot look at), else the shipped sample
+    photo of that name (``skimage-coffee.png``: :func:`taco.samples.sample_names`; a folder or a
+    dangling link of a sample's name does not hide it), else a dangling link (load_image says
+    so); an :class:`~taco.images.ImageReadError` for a folder, in load_image's words, or for
+    nothing of that name, listing the samples. No torch is imported: both commands check their
+    images with it before a model loads. Not for standard input (``-``)."""
+    from .images import FOLDER_NOT_IMAGE, ImageReadError
+
+    path = Path(item)
+    try:
+        is_folder: bool | None = stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        is_folder = None
+    except OSError:  # too long a name, no permission: load_image says it as it says it
+        return path
+    if is_folder is False:
+        return path
+    names = samples.sample_names()
+    if item in names:
+        return samples.SAMPLES_DIR / item
+    if is_folder:
+        raise ImageReadError(item, FOLDER_NOT_IMAGE)
+    if os.path.lexists(path):  # a link to nothing: load_image says so
+        return path
+    raise ImageReadError(item, f"no such file, and not a sample ({', '.join(names)})")
 
 
 def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
@@ -98,7 +130,7 @@ def run_demo(
 
     if (why := linked_demo_file(demo_files(out_dir, image))) is not None:  # before any work
         raise TacoValueError(why)
-    src = Path(image) if image else samples.SAMPLES_DIR / SAMPLE
+    src = image_path(image) if image else samples.SAMPLES_DIR / SAMPLE
     uncaptioned = image is not None and caption is None
     if caption is None:
         caption = samples.sample_caption(src.name) if image is None else ""

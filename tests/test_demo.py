@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from PIL import Image
 
 from taco.demo import classic_at_same_size, sample_dir
@@ -116,3 +119,46 @@ def test_the_demos_decoded_png_is_the_file_taco_decompress_writes(tmp_path):
     again = tmp_path / "again.png"
     assert main(["decompress", str(taco_file), "-o", str(again)]) == 0
     assert decoded.read_bytes() == again.read_bytes()
+
+
+class _Stop(Exception):
+    """Raised by a stand-in where the test has seen what it needs (no model is run)."""
+
+
+def test_demo_takes_a_samples_name_as_bench_does(tmp_path, capsys, monkeypatch):
+    """``taco demo --image skimage-coffee.png`` said "file not found" where ``taco bench --images
+    skimage-coffee.png`` takes the shipped sample: both take a file, else a sample's name (with
+    its own caption), and a name that is neither lists the samples."""
+    import taco.demo
+    import taco.images
+    from taco.cli import main
+    from taco.samples import sample_caption, sample_names
+
+    monkeypatch.chdir(tmp_path)
+    seen: list[object] = []
+
+    def run_demo(**kwargs):
+        seen.append(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(taco.demo, "run_demo", run_demo)
+    with pytest.raises(_Stop):
+        main(["demo", "--image", "skimage-coffee.png", "-m", "taco-tiny", "-o", "d"])
+    assert seen[0]["image"] == "skimage-coffee.png"  # type: ignore[index]
+    assert seen[0]["caption"] == sample_caption("skimage-coffee.png")  # type: ignore[index]
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+
+    def load_image(src, *args, **kwargs):
+        seen.append(src)
+        raise _Stop
+
+    monkeypatch.setattr(taco.images, "load_image", load_image)
+    with pytest.raises(_Stop):
+        taco.demo.run_demo(model_name="taco-tiny", image="skimage-coffee.png", out_dir=tmp_path / "d")
+    assert seen[-1] == sample_dir() / "skimage-coffee.png"
+    Image.new("RGB", (8, 8)).save(tmp_path / "skimage-coffee.png")  # a file of that name wins
+    assert taco.demo.image_path("skimage-coffee.png") == Path("skimage-coffee.png")
+    assert main(["demo", "--image", "nope.png", "-o", "d"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco demo: error: cannot read image 'nope.png': no such file, and not a sample ({', '.join(sample_names())})")

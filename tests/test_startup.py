@@ -144,7 +144,7 @@ def test_mistyped_model_refused_without_torch(probe, tmp_path: Path, small_file:
 
 @pytest.mark.parametrize(("args", "said"), [
     (["demo", "-m", "taco-minilm-smal-q4"], "is neither a checkpoint file nor a built-in model"),
-    (["demo", "--image", "nope.png"], "cannot read image 'nope.png': file not found"),
+    (["demo", "--image", "nope.png"], "cannot read image 'nope.png': no such file, and not a sample"),
     (["demo", "--image", "/"], "cannot read image '/': is a directory, not a file"),
     (["bench", "--images", "/"], "cannot read image '/': is a directory, not a file"),
     (["evaluate", "-", "--classic", "jpeg"], "-: taco evaluate does not read standard input"),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..demo import image_path  # a file, else a shipped sample's name, as taco demo --image
 from ..images import (
-    FOLDER_NOT_IMAGE,
     ImageReadError,
     cap_refusal,
     image_to_tensor,
@@ -18,7 +17,7 @@ from ..images import (
     to_rgb,
     without_file,
 )
-from ..samples import SAMPLES_DIR, sample_caption, sample_names
+from ..samples import sample_caption, sample_names
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -29,25 +28,6 @@ SAMPLE_IMAGES = sample_names()
 STDIN_ITEM = "-"
 #: The name an image read from standard input goes by (in messages, the table and the JSON).
 STDIN_NAME = "<stdin>"
-
-
-def image_path(item: str) -> Path:
-    """The path an ``--images`` item names: a file, a pipe or a device (which
-    :func:`~taco.images.load_image` reads, as ``<(cat x.png)``, or refuses in its own words), else
-    the sample photo of that name (a folder or a dangling link of a sample's name does not hide
-    it), else a dangling link (load_image says so); an :class:`~taco.images.ImageReadError` for
-    a folder, in load_image's words, or for nothing of that name (no torch is imported: taco
-    bench checks its items with it before the model loads). Not for :data:`STDIN_ITEM`."""
-    path = Path(item)
-    if os.path.exists(path) and not os.path.isdir(path):
-        return path
-    if item in SAMPLE_IMAGES:
-        return SAMPLES_DIR / item
-    if os.path.isdir(path):
-        raise ImageReadError(item, FOLDER_NOT_IMAGE)
-    if os.path.lexists(path):  # a link to nothing: load_image says so
-        return path
-    raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
 
 
 def load_inputs(images: Sequence[str], crop: int, *, pad: bool = True) -> list[tuple[str, Tensor, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,8 @@ def register(sub: Any) -> None:
                        "WebP and AVIF at the nearest file size they make, and write the "
                        "reconstruction and a side-by-side PNG.")
     m.add_argument("-m", "--model", default=None, type=path_arg, help=MODEL_HELP)
-    m.add_argument("--image", type=path_arg, help="use this image instead of the built-in sample")
+    m.add_argument("--image", type=path_arg, help="use this image instead of the built-in sample: a "
+                   "file, else a built-in sample's name (skimage-coffee.png, as taco bench --images takes it)")
     m.add_argument("--caption", help="caption, for the sample or --image (default: the sample's "
                    "own; for --image, its sidecar IMAGE.txt or a captions.jsonl beside it, as "
                    "compress finds them)")
@@ -41,10 +41,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         refuse_taco_input(Path(args.image))
     check_demo_inputs(args.image, args.model)  # before its caption is looked up beside it
     if args.image and caption is None:  # the caption compress would find for it (None: none)
+        from ..demo import image_path
+
         source = CaptionSource(None, None)
-        caption = source(Path(args.image))
+        src = image_path(args.image)  # a sample's name: the sample, with its caption
+        caption = source(src)
         # said (when the model reads text) in compress's words: one builder of the note
-        caption_note = uncaptioned_note([Path(args.image)], [caption], lookup=source.lookup,
+        caption_note = uncaptioned_note([src], [caption], lookup=source.lookup,
                                         captions_option=False)
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
     from ..images import ImageReadError, cap_refusal
@@ -78,20 +81,12 @@ def check_demo_inputs(image: str | None, model: str | None) -> None:
     :class:`~taco.images.ImageReadError`, then the CheckpointError of
     :func:`~taco.models.registry.locate_model` (``--model``'s lookup,
     :func:`taco.resolve.resolve_model`). The image is not read here: it may be a pipe."""
-    from ..images import FOLDER_NOT_IMAGE, ImageReadError
+    from ..demo import image_path
     from ..models.registry import locate_model
     from ..resolve import DEFAULT_MODEL
 
-    if image is not None:
-        try:
-            st = Path(image).stat()
-        except FileNotFoundError:
-            raise ImageReadError(image, "file not found") from None
-        except OSError:  # said by load_image, as it says it
-            pass
-        else:
-            if stat.S_ISDIR(st.st_mode):
-                raise ImageReadError(image, FOLDER_NOT_IMAGE)
+    if image is not None:  # a file, else a shipped sample's name, as taco bench --images takes it
+        image_path(image)
     locate_model(model or DEFAULT_MODEL)
 
 
