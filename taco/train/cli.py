@@ -487,37 +487,12 @@ def recorded_folder_hint(args: argparse.Namespace, cfg: TrainConfig, error: str)
             f"{key}=DIR)")
 
 
-def check_lambda_sweep(cfg: TrainConfig) -> None:
-    """``--lambda-sweep`` (and ``scripts/lambda_sweep.sh``, which asks ``--lambda-sweep
-    --print-config``) on a config whose six runs would be one model, refused before torch
-    loads: a variable-rate model (every quality is in one run; the words of
-    :func:`~taco.train.trainer.lambda_sweep`), and preset ``taco-frozen-base``
-    (``--freeze-base``) with an ``init_from``: each λ would train the text modules of that one
-    codec, whose frozen decoder, hyperprior and entropy model fix the rate."""
-    from ..messages import shown_path
-    from .config import ConfigError, run_qualities
-
-    if isinstance(run_qualities(cfg.to_dict()), list | tuple):
-        raise ConfigError(
-            "--lambda-sweep trains one single-rate model per λ, but this model is variable-rate "
-            "(qualities): train it once, every quality is in it"
-        )
-    if cfg.preset == "taco-frozen-base" and cfg.init_from:
-        raise ConfigError(
-            f"--lambda-sweep with preset taco-frozen-base (--freeze-base) would train only the text "
-            f"modules of one codec, {shown_path(cfg.init_from)}, at every λ: its frozen decoder, hyperprior and "
-            "entropy model fix the rate, so the six runs are one rate point; train one run per λ, "
-            "each from the codec trained at that λ (taco train CONFIG --freeze-base --init-from "
-            "ELIC_OF_THAT_λ --set lmbda=λ -o DIR), as scripts/ablation_text_injection.sh does"
-        )
-
-
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
     from ..cli.files import check_folder, refuse_stdout, report_to
     from ..shards import TRAIN_STATE_FILE
-    from .config import check_data_folders, dump_config
+    from .config import check_data_folders, check_lambda_sweep, dump_config
     from .run_log import check_run_files, run_finished, saved_progress
 
     refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")

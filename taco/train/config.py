@@ -35,7 +35,7 @@ from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
 from ..jsonfiles import UTF16_TEXT, utf16_start
-from ..messages import SOURCE_TREE, did_you_mean, one_line
+from ..messages import SOURCE_TREE, did_you_mean, one_line, shown_path
 from ..models.config import PAD_MULTIPLE, check_lambdas
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, check_lpips_input
 
@@ -765,6 +765,29 @@ def run_qualities(values: dict[str, Any]) -> object:
     name = values.get("model") or PRESET_MODELS.get(str(values.get("preset") or "taco"))
     config = MODEL_CONFIGS.get(str(name))
     return config.qualities if config is not None else None
+
+
+def check_lambda_sweep(cfg: TrainConfig) -> None:
+    """Refuse a λ sweep (:func:`taco.train.lambda_sweep`, ``taco train --lambda-sweep``,
+    ``scripts/lambda_sweep.sh``, which asks ``--lambda-sweep --print-config``) of a config whose
+    six runs would be one model, with a :class:`ConfigError`, before any run and without torch:
+    a variable-rate model (:func:`run_qualities`: every quality is in one run), and preset
+    ``taco-frozen-base`` (``--freeze-base``) with an ``init_from``: each λ would train the text
+    modules of that one codec, whose frozen decoder, hyperprior and entropy model fix the
+    rate."""
+    if isinstance(run_qualities(cfg.to_dict()), list | tuple):
+        raise ConfigError(
+            "--lambda-sweep trains one single-rate model per λ, but this model is variable-rate "
+            "(qualities): train it once, every quality is in it"
+        )
+    if cfg.preset == "taco-frozen-base" and cfg.init_from:
+        raise ConfigError(
+            f"--lambda-sweep with preset taco-frozen-base (--freeze-base) would train only the text "
+            f"modules of one codec, {shown_path(cfg.init_from)}, at every λ: its frozen decoder, hyperprior and "
+            "entropy model fix the rate, so the six runs are one rate point; train one run per λ, "
+            "each from the codec trained at that λ (taco train CONFIG --freeze-base --init-from "
+            "ELIC_OF_THAT_λ --set lmbda=λ -o DIR), as scripts/ablation_text_injection.sh does"
+        )
 
 
 def preset_from_model(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -103,6 +103,7 @@ from .config import (
     ConfigError,
     TrainConfig,
     check_data_folders,
+    check_lambda_sweep,
     check_resumed_init_from,
     dump_config,
 )
@@ -120,7 +121,7 @@ from .distributed import (
     together,
 )
 from .forward import training_layout, training_net
-from .model_setup import build_training_model, frozen_base_note, model_config, split_parameters
+from .model_setup import build_training_model, frozen_base_note, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, run_finished, train_postfix
@@ -1056,15 +1057,13 @@ def lambda_sweep(
     ``out_dir/lambda-<λ>`` (which each holds while it runs: :class:`Trainer`); with ``resume``,
     runs that have a state continue, finished ones are skipped by their own max_steps/epochs, and
     one stopped before its first state starts again from step 0 (a folder holding only a
-    checkpoint is refused, as :class:`Trainer` refuses it). ``go_on`` and ``resume_with`` word
-    how to continue the sweep (:class:`Trainer`), by default as Python."""
+    checkpoint is refused, as :class:`Trainer` refuses it). A config whose runs would be one
+    model (variable-rate; a frozen base from one ``init_from``) is a :class:`ConfigError` before
+    the first run (:func:`~taco.train.config.check_lambda_sweep`). ``go_on`` and ``resume_with``
+    word how to continue the sweep (:class:`Trainer`), by default as Python."""
     from ..recipe import LAMBDAS
 
-    if model_config(cfg.validate()).qualities is not None:
-        raise ConfigError(
-            "--lambda-sweep trains one single-rate model per λ, but this model is variable-rate "
-            "(qualities): train it once, every quality is in it"
-        )
+    check_lambda_sweep(cfg.validate())  # six runs that would be one model: before the first
     results = []
     with leaving_process_group():
         for lmbda in lambdas or LAMBDAS:

@@ -216,6 +216,28 @@ def test_lambda_sweep(tmp_path, tiny):
     assert models[0].model_id == "elic-tiny-photos-lambda0.0004"
 
 
+def test_lambda_sweep_refuses_a_frozen_base_from_one_init_before_training(tmp_path, tiny, monkeypatch):
+    """taco.train.lambda_sweep on preset taco-frozen-base with an init_from trained only the
+    text modules of that one codec at every λ (its frozen entropy model fixes the rate): six
+    runs of one rate point, unsaid, where taco train --lambda-sweep refused it."""
+    import taco.train.trainer as trainer_module
+
+    save_checkpoint(create_model("elic-tiny", seed=7), tmp_path / "elic.safetensors")
+    out = tmp_path / "sweep"
+    cfg = load_config(None, tiny(out, preset="taco-frozen-base", init_from=tmp_path / "elic.safetensors",
+                                 max_steps=1, k_j=0))
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a λ's run was started")
+
+    monkeypatch.setattr(trainer_module, "Trainer", no_run)
+    with pytest.raises(ConfigError, match="fix the rate, so the six runs are one rate point") as e:
+        lambda_sweep(cfg, lambdas=(0.0004, 0.015))
+    assert "elic.safetensors" in str(e.value) and len(str(e.value).splitlines()) == 1
+    assert "as scripts/ablation_text_injection.sh does" in str(e.value)
+    assert not out.exists()
+
+
 def test_a_signal_stops_a_lambda_sweep_with_its_checkpoint(tmp_path, tiny, monkeypatch):
     """SIGTERM during the first λ: that run stops after the step in hand with its checkpoint,
     the sweep stops there (no next λ), and the way on is the sweep's own --resume."""
