@@ -34,8 +34,8 @@ from ..fileobjects import own_file_problem
 from ..messages import count, decoded_skipped, lone_surrogate, shown_path
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
-__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "captions_output", "check_writable", "listed_captions",
-           "plan_captions", "refuse_link"]
+__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "captions_file_is_path", "captions_output", "check_writable",
+           "listed_captions", "plan_captions", "refuse_link"]
 
 
 class NoImagesError(TacoError, ValueError):
@@ -226,13 +226,21 @@ def plan_captions(
     return CaptionPlan(path, tuple(todo), already, newline_owed, tuple(misnamed))
 
 
+def captions_file_is_path(captions_file: str) -> bool:
+    """Whether a ``captions_file`` names a path of its own rather than a file inside each dataset
+    folder (``taco evaluate --captions``) or inside FOLDER (``taco caption -o``): absolute
+    (``/data/x.jsonl``, ``~/x.jsonl``) or with a folder part as typed (``./x.jsonl``,
+    ``sub/x.jsonl``). Decided from the string, not from ``Path(...).parts``, which drops the
+    ``.`` of ``./x.jsonl`` and so made it a name inside the folder."""
+    return ("/" in captions_file or os.sep in captions_file
+            or Path(captions_file).expanduser().is_absolute())
+
+
 def captions_output(folder: Path, output: str | os.PathLike[str]) -> Path:
     """Where ``taco caption FOLDER -o OUTPUT`` writes, by the rule ``taco evaluate --captions``
-    reads by (:func:`taco.evaluation.datasets.captions_file_is_path`): a bare name
-    (``blip.jsonl``) is a file inside ``folder``; one with a folder part (``./x.jsonl``,
-    ``photos/sub/x.jsonl``) or absolute (``/data/x.jsonl``, ``~/x.jsonl``) is that path."""
-    from .datasets import captions_file_is_path  # no torch
-
+    reads by (:func:`captions_file_is_path`): a bare name (``blip.jsonl``) is a file inside
+    ``folder``; one with a folder part (``./x.jsonl``, ``photos/sub/x.jsonl``) or absolute
+    (``/data/x.jsonl``, ``~/x.jsonl``) is that path."""
     if captions_file_is_path(os.fspath(output)):
         return Path(output).expanduser()
     return folder / output

@@ -76,6 +76,7 @@ from ..messages import (
     shown_path,
 )
 from ..samples import SAMPLES_DIR
+from .caption_plan import captions_file_is_path  # the rule taco caption -o writes by too
 from .result_files import IMAGE_CONTENT_MARK, dataset_slug
 
 if TYPE_CHECKING:  # taco.data imports torch: imported where a dataset is built (check_dataset needs none)
@@ -306,15 +307,6 @@ def _transform(crop: int | None):  # noqa: ANN202
 
 def _limit(records: list[CaptionRecord], limit: int | None) -> list[CaptionRecord]:
     return records[:limit] if limit else records
-
-
-def captions_file_is_path(captions_file: str) -> bool:
-    """Whether a ``captions_file`` names a path of its own rather than a file inside each dataset
-    folder: absolute (``/data/x.jsonl``, ``~/x.jsonl``) or with a folder part as typed
-    (``./x.jsonl``, ``sub/x.jsonl``). Decided from the string, not from ``Path(...).parts``,
-    which drops the ``.`` of ``./x.jsonl`` and so made it a name inside the folder."""
-    return ("/" in captions_file or os.sep in captions_file
-            or Path(captions_file).expanduser().is_absolute())
 
 
 def _captions_path(root: Path, captions_file: str) -> Path:
