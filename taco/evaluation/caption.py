@@ -445,8 +445,10 @@ def caption_folder(
     limit: int | None = None,
     progress: bool = True,
 ) -> CaptionReport:
-    """Append ``{"image", "captions": [text], "captioner"}`` lines to ``FOLDER/output``
-    (:func:`plan_captions`, then :func:`run_caption_plan`).
+    """Append ``{"image", "captions": [text], "captioner"}`` lines to the captions file
+    ``output`` names (:func:`~taco.evaluation.caption_plan.captions_output`: a bare name is a file
+    inside ``folder``, one with a folder part that path) (:func:`plan_captions`, then
+    :func:`run_caption_plan`).
 
     One run at a time per captions file's folder (:func:`run_caption_plan`: a second is a
     :class:`taco.locks.FolderInUse`). Images already listed in the file (by any captioner or by
