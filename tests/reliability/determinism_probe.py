@@ -21,8 +21,10 @@ random model's scales all sit below the table's first entry, where no index can 
 ``elic-tiny-chunked``: elic-tiny-spread on the photo at 1024x768 (two rANS chunks, format 3)
 with small memory limits (:data:`LIMITS`), so that its float64 convolutions run in bands and its
 synthesis in tiles, as a big photo's do. A built-in trained model's name or a checkpoint file
-codes the photo resized to 768x512. Pixels come from taco's own synthesis
-(``taco.codec.synthesize``, tiled when the image is big).
+codes the photo resized to 768x512 (``--cases`` takes the case names above, the built-in
+names (``taco.models.PRETRAINED``) and existing ``.safetensors`` / ``.index.json`` (sharded)
+checkpoint files; a case's files are named by its file name's stem). Pixels come from taco's own
+synthesis (``taco.codec.synthesize``, tiled when the image is big).
 """
 
 from __future__ import annotations
@@ -97,10 +99,29 @@ def spread_scales(model) -> None:  # noqa: ANN001
     model.update(force=True)
 
 
-def build(name: str):  # noqa: ANN201
-    from taco.models import PRETRAINED, create_model, load
+#: The file suffixes of a checkpoint --cases takes (a single file, a sharded one's index).
+CHECKPOINT_SUFFIXES = (".safetensors", ".index.json")
 
-    if name.endswith(".safetensors") or name in PRETRAINED:  # trained: the photo at 768x512
+
+def is_trained(name: str) -> bool:
+    """A built-in trained model's name or a checkpoint file's path (coded at 768x512)."""
+    from taco.models.registry import PRETRAINED  # no torch: --cases is checked before it loads
+
+    return name in PRETRAINED or name.endswith(CHECKPOINT_SUFFIXES)
+
+
+def unknown_cases(names: list[str]) -> list[str]:
+    """The names that are no case, no built-in trained model and no existing checkpoint file."""
+    from taco.models.registry import PRETRAINED
+
+    return [n for n in names if n not in CASES and n not in PRETRAINED
+            and not (n.endswith(CHECKPOINT_SUFFIXES) and Path(n).is_file())]
+
+
+def build(name: str):  # noqa: ANN201
+    from taco.models import create_model, load
+
+    if is_trained(name):  # trained: the photo at 768x512
         CASES[name] = ("", False, (768, 512))
         return load(name)
     arch, spread, _ = CASES[name]
@@ -204,7 +225,9 @@ def main() -> None:
     p.add_argument("--decode-only", action="store_true",
                    help="only decode --decode-from's files (no encoder, so no text encoder needed)")
     p.add_argument("--cases", default=",".join(CASES),
-                   help=f"comma-separated, of {', '.join(CASES)} (default: all)")
+                   help=f"comma-separated, of {', '.join(CASES)} (default: all), a built-in "
+                   "trained model's name or an existing .safetensors / .index.json checkpoint "
+                   "file (these code the photo at 768x512)")
     p.add_argument("--float32-path", action="store_true")
     p.add_argument("--benchmark", metavar="MODEL")
     p.add_argument("--size", default="768x512")
@@ -212,9 +235,13 @@ def main() -> None:
     args = p.parse_args()
     if not args.benchmark and not args.out:
         p.error("--out FOLDER is required (unless --benchmark)")
-    unknown = [c for c in args.cases.split(",") if c not in CASES]
+    unknown = unknown_cases(args.cases.split(","))
     if unknown:
-        p.error(f"--cases: unknown {', '.join(unknown)}; the cases are: {', '.join(CASES)}")
+        from taco.models.registry import PRETRAINED
+
+        p.error(f"--cases: unknown {', '.join(unknown)}; the cases are: {', '.join(CASES)}, "
+                f"the built-in models {', '.join(PRETRAINED)}, or an existing checkpoint file "
+                f"({' or '.join(CHECKPOINT_SUFFIXES)})")
 
     import numpy as np
     import torch

@@ -41,12 +41,13 @@ def compare(encoder: Path, decoder: Path, cases: list[str]) -> dict[str, dict[st
     """``decoder`` decoded ``encoder``'s files; the reference is ``encoder`` decoding its own."""
     report = {}
     for case in cases:
-        ref_y = np.load(encoder / f"{case}.self.yhat.npy")
-        got_y = np.load(decoder / f"{case}.yhat.npy")
-        ref_p = np.load(encoder / f"{case}.self.pixels.npy").astype(int)
-        got_p = np.load(decoder / f"{case}.pixels.npy").astype(int)
+        tag = Path(case).stem  # the probe's file names: a checkpoint's path is its file's stem
+        ref_y = np.load(encoder / f"{tag}.self.yhat.npy")
+        got_y = np.load(decoder / f"{tag}.yhat.npy")
+        ref_p = np.load(encoder / f"{tag}.self.pixels.npy").astype(int)
+        got_p = np.load(decoder / f"{tag}.pixels.npy").astype(int)
         report[case] = {
-            "same_bytes": (encoder / f"{case}.taco").read_bytes() == (decoder / f"{case}.taco").read_bytes(),
+            "same_bytes": (encoder / f"{tag}.taco").read_bytes() == (decoder / f"{tag}.taco").read_bytes(),
             "latents_differing": int((ref_y != got_y).sum()),
             "pixels_differing": int((ref_p != got_p).sum()),
             "max_pixel_difference": int(np.abs(ref_p - got_p).max()),
@@ -79,6 +80,46 @@ def test_two_threads_to_one_thread(tmp_path):
     probe(b, "--threads", "1", decode_from=a, cases=",".join(CI_CASES))
     assert_deterministic(compare(a, b, CI_CASES))
 
+
+GPU_CHECKS = PROBE.parents[2] / "benchmarks" / "gpu_checks.sh"
+
+
+def test_probe_takes_every_case_gpu_checks_names(load_script, tmp_path):
+    """benchmarks/gpu_checks.sh's default CASES, F32_CASES and GPU_CASES (built-in trained models
+    beside the probe's own cases) pass the probe's --cases check, as does an existing checkpoint
+    file; a mistyped name and a checkpoint that is not there do not. (Since c9677c0 the check
+    took the probe's own cases only: every determinism step of gpu_checks.sh exited 2.)"""
+    import re
+
+    defaults = dict(re.findall(r"^(\w*CASES)=\$\{\w+:-([^}]*)\}", GPU_CHECKS.read_text(), re.M))
+    assert set(defaults) == {"CASES", "F32_CASES", "GPU_CASES"}, defaults
+    probe_module = load_script("tests/reliability/determinism_probe.py")
+    for names in defaults.values():
+        assert probe_module.unknown_cases(names.split(",")) == [], names
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    checkpoint.write_bytes(b"")
+    sharded = tmp_path / "big.safetensors.index.json"
+    sharded.write_bytes(b"")
+    missing = str(tmp_path / "missing.safetensors")
+    assert probe_module.unknown_cases([str(checkpoint), str(sharded), "elic-small-q4"]) == []
+    assert probe_module.unknown_cases(["elic-small-q5", missing, "elic-tiny"]) == ["elic-small-q5", missing]
+    r = subprocess.run([sys.executable, str(PROBE), "--out", str(tmp_path / "out"), "--cases",
+                        f"elic-tiny,{missing}"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"--cases: unknown {missing};" in r.stderr and "elic-small-q4" in r.stderr, r.stderr
+
+
+@pytest.mark.timeout(300)
+def test_probe_codes_a_built_in_model_and_a_checkpoint(tiny_checkpoint, tmp_path):
+    """A built-in trained model and a checkpoint file code the photo at 768x512, their files
+    named by the name and by the checkpoint file's stem (what :func:`compare` reads)."""
+    path = tiny_checkpoint[0]
+    report = probe(tmp_path, cases=f"elic-small-q4,{path}")
+    assert set(report["timings"]) == {"elic-small-q4", path.stem}
+    for tag in ("elic-small-q4", path.stem):
+        assert (tmp_path / f"{tag}.taco").stat().st_size > 0
+        assert np.load(tmp_path / f"{tag}.self.pixels.npy").shape == (512, 768, 3)
+        assert np.load(tmp_path / f"{tag}.self.yhat.npy").ndim == 4
 
 CONFIGS = {
     "2 threads, oneDNN": ("--threads", "2", "--mkldnn", "1"),
