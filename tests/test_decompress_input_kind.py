@@ -38,3 +38,12 @@ def test_the_rest_of_a_batch_is_decoded(photo, sample_image, tiny_elic, capsys):
     assert "1 of 2 files failed" in captured.err
     assert (photo.parent / "a.decoded.png").is_file()
     assert (photo.parent / "z.decoded.png").read_bytes() == b"an earlier output, left alone"
+
+
+def test_the_decoded_file_is_numbered_in_the_whole_batch(photo, sample_image, tiny_elic, capsys):
+    good = photo.parent / "a.taco"
+    good.write_bytes(taco.compress(sample_image.crop((0, 0, 64, 64)), None, tiny_elic))
+    assert main(["decompress", str(good), str(photo), "-o", str(photo.parent / "out") + "/"]) == 3
+    captured = capsys.readouterr()
+    assert f"[1/2] {good} -> " in captured.out + captured.err
+    assert "1 of 2 files failed" in captured.err

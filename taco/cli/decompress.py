@@ -104,7 +104,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     t_all = time.perf_counter()
 
     def decode_one(i: int, src: Path, dst: Path) -> tuple[bool, Callable[[], None]]:
-        place = f"[{i}/{len(files)}] " if many else ""
+        place = f"[{i}/{len(batch_files)}] " if many else ""  # of the batch, as "N of M files failed"
         model = models[args.model or headers[src].model_id].model
         with StageReporter(f"{place}{shown_path(src)}", delay=stage_delay(args)) as progress:
             t0 = time.perf_counter()
