@@ -50,8 +50,10 @@ from compressai import ans  # noqa: E402
 from taco.bench.inputs import SAMPLE_IMAGES  # noqa: E402
 from taco.bitstream import rans, unpack  # noqa: E402
 from taco.codec import coding_codec, compress_image, pad_to_multiple  # noqa: E402
+from taco.errors import TacoError  # noqa: E402
 from taco.images import image_to_tensor, load_image, to_rgb  # noqa: E402
-from taco.models import PRETRAINED, create_model, fast_codec, load  # noqa: E402
+from taco.models import create_model, fast_codec, load  # noqa: E402
+from taco.models.registry import locate_model  # noqa: E402
 from taco.samples import (  # noqa: E402
     SAMPLES_DIR,  # noqa: E402
     sample_caption,
@@ -211,10 +213,20 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: each one's default quality)")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
+    try:  # a mistyped name or a missing file: one line, before anything is measured
+        kinds = {name: locate_model(name).kind for name in args.models}
+        return measure_all(args, kinds)
+    except (TacoError, OSError) as e:
+        p.error(str(e))
+
+
+def measure_all(args: argparse.Namespace, kinds: dict[str, str]) -> int:
+    """Print (and with --json write) a row per model, scale levels and image; 1 if none or
+    one not finite. ``kinds``: each model's :func:`taco.models.registry.locate_model` kind."""
     captions = {name: sample_caption(name) for name in sample_names()}
     rows = []
     for name in args.models:
-        trained = Path(name).is_file() or name in PRETRAINED
+        trained = kinds[name] != "architecture"
         model = load(name) if trained else create_model(name)
         quality = None if model.qualities is None else args.quality or model.default_quality
         if not trained and args.fit_steps:

@@ -284,6 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", default="/tmp/taco-memory-model")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
+    from taco.errors import TacoError
+    from taco.models.registry import locate_model
+
+    try:  # here, not as a child's CalledProcessError: a mistyped name, a missing checkpoint
+        locate_model(args.model)
+    except TacoError as e:
+        p.error(f"--model: {e}")
     rows = run(args)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")

@@ -47,8 +47,10 @@ from taco.bitstream import (  # noqa: E402
 )
 from taco.cli.common import positive_int  # noqa: E402
 from taco.codec import coding_codec  # noqa: E402
-from taco.models import PRETRAINED, create_model, load, save_checkpoint  # noqa: E402
+from taco.errors import TacoError  # noqa: E402
+from taco.models import create_model, load, save_checkpoint  # noqa: E402
 from taco.models.elic import MAX_SCALE_LEVELS  # noqa: E402
+from taco.models.registry import locate_model  # noqa: E402
 from taco.samples import SAMPLES_DIR  # noqa: E402
 from taco.text import model_text_encoder  # noqa: E402
 
@@ -114,13 +116,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--caption", default="an astronaut in a white suit in front of a flag")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
+    try:  # a mistyped name or a missing file: one line, before anything is measured
+        kinds = {name: locate_model(name).kind for name in args.models}
+        return compare_levels(args, kinds)
+    except (TacoError, OSError) as e:
+        p.error(str(e))
+
+
+def compare_levels(args: argparse.Namespace, kinds: dict[str, str]) -> int:
+    """Print (and with --json write) a row per model and scale levels. ``kinds``: each
+    model's :func:`taco.models.registry.locate_model` kind."""
     width, height = args.size
     big = Image.open(args.image).convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
     small = first_compress_crop(big)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
-            trained = Path(name).is_file() or name in PRETRAINED
+            trained = kinds[name] != "architecture"
             paths, files = {}, {}
             for levels in args.levels:
                 model = load(name) if trained else create_model(name)

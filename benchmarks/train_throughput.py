@@ -50,8 +50,9 @@ warnings.filterwarnings("ignore")
 
 from taco.cli.common import non_negative_int, positive_int  # noqa: E402
 from taco.data import CaptionedFolder, collate, train_transform  # noqa: E402
+from taco.errors import TacoError  # noqa: E402
 from taco.losses import TacoLoss  # noqa: E402
-from taco.models import create_model  # noqa: E402
+from taco.models import MODEL_CONFIGS, create_model  # noqa: E402
 from taco.samples import SAMPLES_DIR as SAMPLES  # noqa: E402
 from taco.text import get_text_encoder  # noqa: E402
 from taco.text.base import TextEncoder  # noqa: E402
@@ -244,7 +245,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--text-embeddings", help="caption tokens from this file (no text encoder)")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args(argv)
+    unknown = [name for name in args.models if name not in MODEL_CONFIGS]
+    if unknown:  # before a model trains: one line, not create_model's traceback
+        p.error(f"--models: {', '.join(unknown)}: no such registry model; the models are "
+                f"{', '.join(sorted(MODEL_CONFIGS))}")
+    try:
+        return measure_all(args)
+    except (TacoError, OSError) as e:  # a --data folder without photos, a missing file
+        p.error(str(e))
 
+
+def measure_all(args: argparse.Namespace) -> int:
+    """Time every model's variants; print the table (and with --json write the rows)."""
     device = _device(args.device)
     gpu = device.type == "cuda"
     args.steps = args.steps if args.steps is not None else (20 if gpu else 3)

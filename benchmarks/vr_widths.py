@@ -100,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", action="append", help="candidates whose label contains this")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args(argv)
+    unmatched = [o for o in args.only or [] if not any(o in label for label in CANDIDATES)]
+    if unmatched:  # it measured nothing and wrote a JSON without results
+        p.error(f"--only {', '.join(map(repr, unmatched))} matches no candidate; the candidates "
+                f"are: {'; '.join(CANDIDATES)}")
     warnings.simplefilter("ignore")
     torch.manual_seed(0)
     rows = {}

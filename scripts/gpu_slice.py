@@ -230,6 +230,8 @@ def check_init(checkpoint: Path, config: str, train_args: str, command: str) -> 
 
 
 def unpack_init(folder: Path, dest: Path, config: str | None = None, train_args: str = "") -> None:
+    if not (folder / "entry").is_file():  # checked before DST is made or written
+        raise SystemExit(f"unpack-init: {folder} has no 'entry' file: not a folder pack-init wrote")
     dest.mkdir(parents=True, exist_ok=True)
     for f in sorted(folder.glob("*.xz")):
         (dest / f.name[: -len(".xz")]).write_bytes(lzma.decompress(f.read_bytes()))

@@ -16,6 +16,7 @@ import argparse
 import hashlib
 from pathlib import Path
 
+from taco.errors import TacoError
 from taco.models import load_checkpoint, model_fingerprint, save_checkpoint
 from taco.models.elic import MAX_SCALE_LEVELS
 
@@ -30,14 +31,14 @@ def main(argv: list[str] | None = None) -> None:
                    help=f"code with N scale levels, 2..{MAX_SCALE_LEVELS} (default "
                    f"{MAX_SCALE_LEVELS}; 64: CompressAI's table, that of the first built-ins)")
     args = p.parse_args(argv)
-    model = load_checkpoint(args.checkpoint)
-    try:
+    try:  # a mistyped path, a file that is no checkpoint, bad levels or name: one line
+        model = load_checkpoint(args.checkpoint)
         model.set_scale_levels(args.scale_levels)
-    except ValueError as exc:
+        meta = {**model.metadata, "scale_levels": model.scale_levels}
+        dst = save_checkpoint(model, ASSETS / f"{args.name}.safetensors", model_id=args.name,
+                              metadata=meta, half=True, compact_tables=True)
+    except (TacoError, OSError, ValueError) as exc:
         p.error(str(exc))
-    meta = {**model.metadata, "scale_levels": model.scale_levels}
-    dst = save_checkpoint(model, ASSETS / f"{args.name}.safetensors", model_id=args.name,
-                          metadata=meta, half=True, compact_tables=True)
     data = meta.get("train_data", {})
     steps = meta.get("trained_steps_total", meta.get("trained_steps", "?"))  # over warm starts
     trained_on = (f"{Path(str(data.get('root', '?'))).name} ({data.get('images', '?')} images), "

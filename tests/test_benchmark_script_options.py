@@ -82,3 +82,26 @@ def test_scale_levels_first_compress_crop_stays_inside_the_image(load_script, si
     crop = load_script("benchmarks/scale_levels.py").first_compress_crop(image)
     assert crop.size == (side, side)
     assert crop.getextrema() == ((200, 200), (150, 150), (100, 100))  # no black pad
+
+
+@pytest.mark.parametrize(("script", "argv", "words"), [
+    ("bitstream_overhead", ["--models", "nosuch"], "model 'nosuch' is neither a checkpoint file"),
+    ("scale_levels", ["--models", "elic-smal-q4"], "(did you mean 'elic-small-q4'"),
+    ("scale_levels", ["--image", "/nonexistent/photo.png"], "/nonexistent/photo.png"),
+    ("train_throughput", ["--models", "nosuch"], "--models: nosuch: no such registry model"),
+    ("memory_model", ["--model", "nosuch", "--sizes", "64"], "--model: model 'nosuch' is neither"),
+    ("vr_widths", ["--only", "elic-vr", "--only", "nomatch"], "--only 'nomatch' matches no candidate"),
+])
+def test_a_mistyped_name_or_missing_file_is_a_usage_error(load_script, capsys, tmp_path, script,
+                                                          argv, words):
+    """--models nosuch ended in a TacoValueError traceback (bitstream_overhead, scale_levels,
+    train_throughput), memory_model --model nosuch in its child's CalledProcessError, and
+    vr_widths --only nomatch measured nothing and exited 0: now one line, exit 2, nothing run."""
+    if script == "memory_model":
+        argv = [*argv, "--workdir", str(tmp_path / "work")]
+    with pytest.raises(SystemExit) as exc:
+        load_script(f"benchmarks/{script}.py").main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err, err
+    assert not (tmp_path / "work").exists()

@@ -309,6 +309,19 @@ def test_converter_maps_hwio_to_oihw(converter) -> None:
     assert w[4, 1, 2, 0].item() == kernel[2, 0, 1, 4]
 
 
+
+def test_converter_refuses_a_missing_source_in_one_line(converter, tmp_path, capsys) -> None:
+    """python scripts/convert_lpips_weights.py /tmp/nonexist.tar.gz ended in a FileNotFoundError
+    traceback: a usage error now, nothing written."""
+    missing, out = tmp_path / "missing.tar.gz", tmp_path / "trunk.safetensors"
+    with pytest.raises(SystemExit) as exc:
+        converter.main([str(missing), "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert ": error: " in err and "No such file or directory" in err and str(missing) in err, err
+    assert "Traceback" not in err and not out.exists()
+
+
 # ---------------------------------------------------------------------------- calibration
 
 

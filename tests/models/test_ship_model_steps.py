@@ -1,5 +1,6 @@
 """scripts/ship_model.py's ``trained_on`` counts every step of a warm-started chain of slices
-(``trained_steps_total``), not the last slice's alone (``trained_steps``)."""
+(``trained_steps_total``), not the last slice's alone (``trained_steps``); a missing checkpoint is
+a usage error."""
 
 from __future__ import annotations
 
@@ -34,3 +35,15 @@ def test_the_entry_records_the_fingerprint_files_made_with_the_shipped_weights_c
     made = taco.compress(np.zeros((32, 32, 3), np.uint8), "", model=model)
     assert f'fingerprint="{taco.info(made).header.fingerprint.hex()}",' in printed
     assert f'fingerprint="{model_fingerprint(load_checkpoint(trained)).hex()}",' not in printed  # not the fp32 one
+
+
+def test_a_missing_checkpoint_is_a_usage_error(ship, tmp_path, capsys):
+    """python scripts/ship_model.py /tmp/nonexist.safetensors x ended in a CheckpointError
+    traceback: one line now, exit 2, nothing shipped."""
+    missing = tmp_path / "missing.safetensors"
+    with pytest.raises(SystemExit) as exc:
+        ship.main([str(missing), "new-built-in"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert ": error: " in err and f"{missing}: no such checkpoint file" in err and "Traceback" not in err
+    assert not (tmp_path / "new-built-in.safetensors").exists()

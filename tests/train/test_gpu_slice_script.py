@@ -247,3 +247,14 @@ def test_repack_jpegs_counts_files_not_a_folder_named_like_one(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "repack-jpegs: 1 JPEGs (subfolders included) " in r.stdout + r.stderr, (r.stdout, r.stderr)
+
+
+def test_unpack_init_of_a_folder_without_entry_says_so(tmp_path):
+    """unpack-init of a folder pack-init did not write (no ``entry``) ended in a FileNotFoundError
+    traceback, after making DST: one line now, nothing made."""
+    folder, dest = tmp_path / "not-packed", tmp_path / "dest"
+    folder.mkdir()
+    r = _run("unpack-init", folder, dest)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == f"unpack-init: {folder} has no 'entry' file: not a folder pack-init wrote"
+    assert not dest.exists()
