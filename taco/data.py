@@ -78,7 +78,7 @@ from taco.suffixes import (
 from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
 from .locks import ForkSafeLock
-from .messages import count, locale_hint, lone_surrogate, shown_path, utf8_name
+from .messages import count, locale_hint_of, shown_path, utf8_name
 
 __all__ = [
     "ANNOTATIONS_MAX_BYTES",
@@ -715,8 +715,7 @@ class CaptionedImages(Dataset[Sample]):
         # locale, which reads every byte, a UTF-8 locale reading Latin-1 names no better): said
         # after the last of those that matched no caption or no file, as what may be why
         unmatched = [k for k in ("missing", "uncaptioned") if self.dropped.get(k)]
-        spelled = (file_system_name(f) for k in unmatched for f in self.dropped[k])
-        hint = next(filter(None, (locale_hint(f) for f in spelled if lone_surrogate(f))), "")
+        hint = locale_hint_of(file_system_name(f) for k in unmatched for f in self.dropped[k])
         parts = []
         for key, what in reasons:
             files = self.dropped.get(key, [])

@@ -5,7 +5,7 @@ terminal escape codes), counts of things in the right number, the first few of a
 (:func:`stdin_refused`), the decompress outputs a folder's images leave out
 (:func:`decoded_skipped`), where the docs a message names are (:func:`docs_ref`), the hint after a name
 taco does not know (:func:`did_you_mean`), what keeps a text from being UTF-8
-(:func:`lone_surrogate`), a file's name as a message shows it (:func:`shown_path`), a
+(:func:`lone_surrogate`) and the setting that reads it (:func:`locale_hint`, :func:`locale_hint_of`), a file's name as a message shows it (:func:`shown_path`), a
 command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`), written by
 :func:`to_stderr`, which a closed stderr does not stop."""
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from .progress import bar_shown
 
-__all__ = ["SHOWN_PATH_LIMIT", "count", "decoded_skipped", "did_you_mean", "docs_ref", "lone_surrogate", "note",
-           "one_line", "shown_path", "some", "stdin_refused", "to_stderr", "warning_printer"]
+__all__ = ["SHOWN_PATH_LIMIT", "count", "decoded_skipped", "did_you_mean", "docs_ref", "locale_hint_of",
+           "lone_surrogate", "note", "one_line", "shown_path", "some", "stdin_refused", "to_stderr", "warning_printer"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -260,6 +260,14 @@ def locale_hint(text: str) -> str:
         return ""
     return (f"the locale's encoding is {encoding}, which cannot read these UTF-8 bytes: set "
             "LC_ALL=C.UTF-8 or PYTHONUTF8=1")
+
+
+def locale_hint_of(names: Iterable[str]) -> str:
+    """The :func:`locale_hint` of the first of ``names`` (files a command could not match: no
+    caption, no image) that holds a lone surrogate and has one, else "": the hint a line naming
+    them ends with. A name without lone surrogates (read by the locale, as a Latin-1 locale reads
+    UTF-8 bytes) gives none: another locale would not match it either."""
+    return next(filter(None, (locale_hint(name) for name in names if lone_surrogate(name))), "")
 
 
 def utf8_name(name: str | os.PathLike[str]) -> str:

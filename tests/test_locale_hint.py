@@ -74,3 +74,21 @@ def test_a_library_captioner_name_of_utf8_bytes_says_the_setting(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("give it as UTF-8 text (the locale's encoding is ascii, which cannot "
                                         "read these UTF-8 bytes: set LC_ALL=C.UTF-8 or PYTHONUTF8=1)"), done.stdout
+
+
+def test_locale_hint_of_names_the_first_name_the_locale_could_not_read() -> None:
+    """locale_hint_of: the hint of the first name of UTF-8 bytes the ascii locale could not read;
+    none for names it read or bytes that are UTF-8 under no locale; none under a UTF-8 locale."""
+    code = ("import os; from taco.messages import locale_hint_of as h; "
+            "print(h(['a.png', os.fsdecode(b'\\xffx'), os.fsdecode(b'caf\\xc3\\xa9')]), "
+            "h(['a.png', os.fsdecode(b'\\xffx')]), h([]), sep='|')")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LANGUAGE") and not k.startswith("LC_")}
+    for utf8_mode in ("0", "1"):
+        env.update(LC_ALL="C", PYTHONUTF8=utf8_mode, PYTHONCOERCECLOCALE="0")
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              encoding="utf-8", errors="replace", timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        found = done.stdout.rstrip("\n").split("|")
+        hint = ("the locale's encoding is ascii, which cannot read these UTF-8 bytes: set LC_ALL=C.UTF-8 "
+                "or PYTHONUTF8=1") if utf8_mode == "0" else ""
+        assert found == [hint, "", ""], (utf8_mode, done.stdout)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..fileobjects import name_key
-from ..messages import count, locale_hint, lone_surrogate, note, shown_path, some
+from ..messages import count, locale_hint_of, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs
 from .common import CLIError
 from .files import STDIN, closed_or_terminal
@@ -360,13 +360,12 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
     command has ``--captions FILE.jsonl`` to suggest (``taco demo`` has not). Where the name of
     an image without one holds UTF-8 bytes the locale's encoding cannot read (``LC_ALL=C``; a
     captions file's line for it is found all the same, :func:`taco.captions_file.file_system_names`),
-    the line ends with :func:`taco.messages.locale_hint` (not for a name the locale reads, as a
+    the line ends with :func:`taco.messages.locale_hint_of` (not for a name the locale reads, as a
     Latin-1 locale reads UTF-8 bytes: another locale would not find it a caption)."""
     text = _uncaptioned_note(images, captions, captions_file, lookup, captions_option=captions_option)
     if text is None:
         return None
-    hint = next(filter(None, (locale_hint(str(image)) for image, caption in zip(images, captions, strict=True)
-                              if caption is None and lone_surrogate(str(image)))), "")
+    hint = locale_hint_of(str(image) for image, caption in zip(images, captions, strict=True) if caption is None)
     return f"{text}; {hint}" if hint else text
 
 
