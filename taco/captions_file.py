@@ -30,7 +30,7 @@ from typing import NamedTuple
 from .errors import TacoError
 from .fileobjects import name_key
 from .jsonfiles import UTF16_TEXT, load_json, utf16_start
-from .messages import lone_surrogate, utf8_name
+from .messages import lone_surrogate, utf8_name, utf8_names
 from .suffixes import IMAGE_SUFFIXES
 
 __all__ = [
@@ -598,22 +598,20 @@ def folder_captions(
     given = dict.fromkeys(images)
     # a listed name the folder's listing spells otherwise (café.png under LC_ALL=C; in UTF-8 bytes
     # under a Latin-1 locale): its image's spelling
-    by_bytes: dict[str, str] = {}
-    for image in given:
-        by_bytes.setdefault(utf8_name(image), image)
+    by_bytes = utf8_names(given)
     names = dict.fromkeys([_spelled(r.file, given, by_bytes) for r in listing.records] if listing else [])
     names.update(given)
     counts = dict.fromkeys(_SOURCES, 0)
     records = []
     unreadable: dict[str, str] = {}
-    file_keys: set[str] | None = None  # the folder's files (utf8_name), listed when a name is not in images
+    file_keys: dict[str, str] | None = None  # the folder's files (utf8_names), listed when a name is not in images
     listed = False  # whether the folder was listed yet (file_keys None after: it cannot be)
     for name in names:
         there = name in given or not _plain_name(name)
         if not there:  # an image listed but not in the folder (a file may list millions)
             if not listed:
                 files, listed = _file_names(root), True
-                file_keys = None if files is None else {utf8_name(f) for f in files}
+                file_keys = None if files is None else utf8_names(files)
             # a folder read by name only: the name itself, else its other spelling
             there = (utf8_name(name) in file_keys if file_keys is not None
                      else any(os.path.isfile(root / n) for n in file_system_names(name)))

@@ -78,7 +78,7 @@ from taco.suffixes import (
 from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
 from .locks import ForkSafeLock
-from .messages import count, locale_hint_of, shown_path, utf8_name
+from .messages import count, locale_hint_of, shown_path, utf8_name, utf8_names
 
 __all__ = [
     "ANNOTATIONS_MAX_BYTES",
@@ -359,9 +359,7 @@ def _existing_files(root: Path, files: Iterable[str]) -> dict[str, str]:
                 there: str | None = name
             else:
                 if parent not in by_bytes:
-                    by_bytes[parent] = {}
-                    for n in sorted(names):
-                        by_bytes[parent].setdefault(utf8_name(n), n)
+                    by_bytes[parent] = utf8_names(sorted(names))
                 there = by_bytes[parent].get(utf8_name(name))
             if there is not None:
                 found[file] = file if there == name and spelling == file else (parent / there).as_posix()

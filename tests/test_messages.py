@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taco.messages import count, decoded_skipped, utf8_name
+from taco.messages import count, decoded_skipped, utf8_name, utf8_names
 
 
 def test_a_count_is_singular_for_one_only():
@@ -49,6 +49,16 @@ def test_a_file_name_the_locale_reads_but_utf8_does_not_is_written_as_the_locale
     monkeypatch.setattr(os, "fsencode", lambda name: os.fspath(name).encode("latin-1", "surrogateescape"))
     assert utf8_name("café.png") == "café.png"
     assert utf8_name("cafÃ©.png") == "café.png"  # UTF-8 bytes read as Latin-1: their UTF-8 text
+
+
+
+def test_utf8_names_maps_each_reading_to_the_first_name_that_reads_so():
+    """utf8_names: the table a captions file's name finds a folder's file by (CaptionedImages'
+    files, folder_captions): caf\\udcc3\\udca9.png (LC_ALL=C's spelling) by café.png, the first of
+    two names that read the same kept."""
+    table = utf8_names(["a.png", "caf\udcc3\udca9.png", "café.png", "bad\udcff.taco"])
+    assert table == {"a.png": "a.png", "café.png": "caf\udcc3\udca9.png", "bad\\xff.taco": "bad\udcff.taco"}
+    assert utf8_names([]) == {}
 
 
 def test_did_you_mean_folds_case_as_unicode_does_not_only_lowercase() -> None:
