@@ -726,6 +726,19 @@ def test_models_describes_a_checkpoint_file(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("taco models: error: ")
 
 
+def test_models_shows_a_checkpoints_entropy_parameter_widths_where_not_the_default(tmp_path, capsys):
+    """taco models FILE of an ELIC of JiangWeibeta/ELIC's 2024 widths (param_widths elic-2024)
+    said so in --json only: its text has a 'param widths' line too; a model of the default
+    widths (elic-2023, every taco model's) none."""
+    from taco.models import create_model, save_checkpoint
+
+    wide = save_checkpoint(create_model("elic-tiny", param_widths="elic-2024"), tmp_path / "w.safetensors")
+    plain = save_checkpoint(create_model("elic-tiny"), tmp_path / "p.safetensors")
+    assert main(["models", str(wide), str(plain), "elic-tiny"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if "param widths" in line] == ["  param widths: elic-2024"]
+    assert lines[lines.index("  param widths: elic-2024") - 1].startswith("         width: N=16, M=32")
+
 def test_a_reader_that_goes_away_ends_the_command_quietly():
     """`taco models | head -1`: no "broken pipe" error line and no traceback, status 141."""
     import subprocess

@@ -173,6 +173,9 @@ def cmd_models(args: argparse.Namespace) -> int:
                                                 enumerate(info["qualities"] or [], 1)) or None,
                      "parameters": f"{info['parameters']:,}",
                      "width": _width(info["config"]),
+                     # shown where not the default, elic-2023 (every taco model's; docs/official.md)
+                     "param widths": (None if info["config"].get("param_widths", "elic-2023") == "elic-2023"
+                                      else info["config"]["param_widths"]),
                      "options": ", ".join(f"{k}={v!r}" for k, v in info["config"].get("options", {}).items()) or None,
                      "entropy model": entropy_model_name(info["architecture"], info["config"].get("layout")),
                      "file": info.get("file"),
