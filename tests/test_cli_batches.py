@@ -504,3 +504,65 @@ def test_a_name_the_output_drive_refuses_is_said_so(photos, tmp_path, monkeypatc
     assert ": no such file or directory" in line
     assert (f"(the file system of {out} refuses this name? FAT and exFAT refuse : ? * \" < > | \\)"
             in line) == hinted, line
+
+
+def test_two_names_of_one_file_are_one_output_whatever_their_names(photos, tmp_path, capsys):
+    """Outputs of one run that are one file under names no case or Unicode form makes equal (out/b.taco a
+    link to out/a.taco) are one file too: the second is refused, --force or not."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b.taco").symlink_to("a.taco")
+    assert main(["compress", str(photos / "a.png"), str(photos / "b.png"), *CODE, "-o", str(out),
+                 "--force", "--quiet"]) == 3
+    assert (f"{photos / 'a.png'} and {photos / 'b.png'} would both be written to {out / 'a.taco'} "
+            f"and {out / 'b.taco'}, one file on this file system") in capsys.readouterr().err
+
+
+def test_outputs_named_apart_by_case_alone_are_replaced_with_force(photos, tmp_path, capsys):
+    """On a file system that tells case apart, A.png.taco and a.png.taco of an earlier run are two
+    files: --force replaces both, though their names differ in case alone (another size or time
+    than the one this run wrote: not one file with it)."""
+    _two_cases(photos)
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--quiet"]) == 0
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--force", "--quiet"]) == 0, \
+        capsys.readouterr().err
+    assert _names(out) == ["A.png.taco", "a.png.taco"]
+
+
+def test_a_folder_gone_before_the_write_is_not_blamed_on_the_name(photos, tmp_path, monkeypatch, capsys):
+    """ENOENT where the output's folder no longer exists (removed during the run) is that, not a
+    name the drive refuses: no FAT hint, though the name holds a '?'."""
+    import shutil
+
+    import taco.atomic
+
+    (photos / "a.png").rename(photos / "12?.png")
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def gone(path, data, **kwargs):
+        shutil.rmtree(out)
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+
+    monkeypatch.setattr(taco.atomic, "write_bytes_atomic", gone)
+    assert main(["compress", str(photos / "12?.png"), *CODE, "-o", str(out) + "/"]) == 2
+    err = capsys.readouterr().err
+    assert ": no such file or directory" in err and "refuses this name" not in err, err
+
+
+@pytest.mark.parametrize("code", [errno.EPERM, errno.EINVAL])
+def test_a_name_refused_with_eperm_or_einval_is_said_so(photos, tmp_path, monkeypatch, capsys, code):
+    """fusefat refuses a name FAT cannot hold with EPERM, vfat with EINVAL: said as ENOENT is."""
+    import taco.atomic
+
+    (photos / "a.png").rename(photos / "12?.png")
+
+    def refuse(path, data, **kwargs):
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(taco.atomic, "write_bytes_atomic", refuse)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["compress", str(photos / "12?.png"), *CODE, "-o", str(out) + "/"]) == 2
+    assert f"(the file system of {out} refuses this name? FAT and exFAT" in capsys.readouterr().err

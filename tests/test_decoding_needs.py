@@ -236,3 +236,22 @@ def test_info_of_a_builtin_name_imports_no_torch(probe, tmp_path, fingerprint):
             "the checkpoint that made it (other weights than those of the built-in")
     assert r["code"] == 0 and f"decoding_needs: {said}" in r["stdout"]
     assert not {"torch", "numpy", "PIL"} & set(r["modules"])
+
+
+def test_each_plugin_module_that_failed_is_said_until_it_is_imported(monkeypatch):
+    """TACO_PLUGINS naming two modules that cannot be imported: what decoding a file needs says
+    why each failed, one after the other (by the second file: the import is tried once a
+    process); a module imported since (by the program itself) is
+    no longer said to have failed."""
+    import sys
+    import types
+    import uuid
+
+    first, second = (f"missing_backbone_{uuid.uuid4().hex}" for _ in range(2))
+    monkeypatch.setenv("TACO_PLUGINS", f"{first},{second}")
+    said = [f"TACO_PLUGINS: cannot import {name!r}: ModuleNotFoundError: No module named {name!r}"
+            for name in (first, second)]
+    assert said[0] in decoding_needs("bm-unknown")  # the import of the next is tried for the next file
+    assert decoding_needs("bm-unknown") == f"the model that made it: --model FILE; {said[0]}; {said[1]}"
+    monkeypatch.setitem(sys.modules, first, types.ModuleType(first))
+    assert decoding_needs("bm-unknown") == f"the model that made it: --model FILE; {said[1]}"

@@ -47,3 +47,14 @@ def test_the_decoded_file_is_numbered_in_the_whole_batch(photo, sample_image, ti
     captured = capsys.readouterr()
     assert f"[1/2] {good} -> " in captured.out + captured.err
     assert "1 of 2 files failed" in captured.err
+
+
+def test_a_batch_whose_taco_files_are_all_done_still_fails_the_png(photo, sample_image, tiny_elic, capsys):
+    """--skip-existing with every .taco file decoded before: the PNG named beside them still
+    fails the batch, said, not 'decompressed 0 files' and status 0."""
+    good = photo.parent / "a.taco"
+    good.write_bytes(taco.compress(sample_image.crop((0, 0, 64, 64)), None, tiny_elic))
+    (photo.parent / "a.decoded.png").write_bytes(b"decoded before")
+    assert main(["decompress", str(good), str(photo), "--skip-existing", "--quiet"]) != 0
+    assert f"{photo}: not a .taco file: it is a PNG image" in capsys.readouterr().err
+    assert (photo.parent / "a.decoded.png").read_bytes() == b"decoded before"

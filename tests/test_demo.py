@@ -162,3 +162,12 @@ def test_demo_takes_a_samples_name_as_bench_does(tmp_path, capsys, monkeypatch):
     assert main(["demo", "--image", "nope.png", "-o", "d"]) == 2
     assert capsys.readouterr().err.strip() == (
         f"taco demo: error: cannot read image 'nope.png': no such file, and not a sample ({', '.join(sample_names())})")
+
+
+def test_an_image_name_too_long_to_look_at_is_left_to_load_image():
+    """A name the file system cannot look up (too long) is no sample: it goes to load_image,
+    which says why it cannot read it, rather than an OSError out of the lookup."""
+    import taco.demo
+
+    name = "x" * 300 + ".png"
+    assert taco.demo.image_path(name) == Path(name)

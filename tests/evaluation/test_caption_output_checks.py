@@ -122,3 +122,13 @@ def test_a_write_that_fails_while_captioning_names_the_file(stub_captioner, monk
     with pytest.raises(OSError) as e:
         caption.caption_folder(folder, stub_captioner(), progress=False, output="other.jsonl")
     assert (e.value.errno, e.value.filename) == (errno.EFBIG, str(folder / "other.jsonl"))
+
+
+def test_an_output_under_home_is_that_path(tmp_path, monkeypatch):
+    """taco caption FOLDER -o ~/x.jsonl writes x.jsonl in the home folder, as taco evaluate
+    --captions ~/x.jsonl reads it; a bare name is inside FOLDER."""
+    from taco.evaluation.caption_plan import captions_output
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert captions_output(tmp_path / "photos", "~/x.jsonl") == tmp_path / "home" / "x.jsonl"
+    assert captions_output(tmp_path / "photos", "x.jsonl") == tmp_path / "photos" / "x.jsonl"

@@ -294,3 +294,21 @@ def test_the_title_gives_the_range_of_images_of_runs_of_another_limit(tmp_path):
     assert title(tmp_path / "rd") == "Rate-distortion on val: 4-8 images"
     plot_results([tmp_path / "webp.json"], tmp_path / "one", metrics=["psnr"])
     assert title(tmp_path / "one") == "Rate-distortion on val: 8 images"
+
+
+def test_a_dataset_metric_has_no_interval_to_miss_without_a_csv(tmp_path, rd_folder):
+    """FID is one number a point, over the whole dataset: its cell never has an interval, so a
+    curve without its per-image CSV gives it no reason for missing one (PSNR's says it)."""
+    pytest.importorskip("bjontegaard")
+    folder = rd_folder(tmp_path)
+    (folder / "webp.csv").unlink()
+    for path in folder.glob("*.json"):
+        result = json.loads(path.read_text())
+        for p in result["points"]:
+            p["fid"] = 40.0 / (1.0 + p["bpp"])
+        path.write_text(json.dumps(result))
+    plot_results([folder], tmp_path / "rd", anchor="AVIF", metrics=["psnr", "fid"], bootstrap=200)
+    table = json.loads((tmp_path / "rd.bdrate.json").read_text())["table"]
+    assert table["WebP"]["psnr"]["ci_reason"] == "no per-image CSV beside webp.json"
+    assert isinstance(table["WebP"]["fid"]["bd_rate"], float)
+    assert "ci_reason" not in table["WebP"]["fid"]

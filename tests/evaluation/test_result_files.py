@@ -172,3 +172,13 @@ def test_plot_reads_a_deeply_nested_result_and_refuses_one_json_cannot_read(taco
     assert taco_main(["plot", str(deeper), "-o", str(tmp_path / "fig2")]) == 2
     assert capsys.readouterr().err.strip() == (
         f"taco plot: error: {deeper}: not a taco evaluation result (nested too deeply)")
+
+
+@pytest.mark.parametrize(("key", "cut"), [("kk", False), ("kkk", True)])
+def test_a_path_to_a_lone_surrogate_is_cut_only_past_80_characters(tmp_path, key, cut):
+    bad = _nested(tmp_path / "bad.json", 24, f'"ok", {{"{key}": "\\udc80"}}')
+    with pytest.raises(result_files.MalformedResult) as raised:
+        read_result(bad)
+    where = "extra" + "[0]" * 23 + f"[1].{key}"  # 80 characters, or 81
+    shown = f"{where[:40]}...{where[-37:]}" if cut else where
+    assert f"(its {shown} has a lone surrogate at character 1, U+DC80" in str(raised.value)

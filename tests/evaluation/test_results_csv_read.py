@@ -157,3 +157,11 @@ def test_the_first_row_taco_never_writes_is_refused_without_reading_on(tmp_path)
     path.write_bytes((RATE_HEADER + "a.png,0,2,3,4,-1\n" + later).encode() + b"\xff\n")
     with pytest.raises(ResultsFileError, match=r"not a taco results CSV \(bpp of a\.png on line 2 is '-1'"):
         read_rows(path)
+
+
+def test_a_row_with_more_values_than_columns_is_left_out(tmp_path):
+    """A line with a value past the last column is no complete row (as csv.DictReader read it,
+    with its extra values under no name): left out, not an error."""
+    csv_path = tmp_path / "jpeg.csv"
+    csv_path.write_text(HEADER + "0,im0.png,,0\n1,im1.png,,1,extra\n2,im2.png,,2\n")
+    assert [r["value"] for r in read_rows(csv_path)] == ["0", "2"]

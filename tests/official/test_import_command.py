@@ -183,3 +183,11 @@ def test_save_checkpoint_without_replace(tmp_path):
     assert os.listdir(tmp_path) == ["m.safetensors.index.json"]  # no shard written
     new = tmp_path / "new.safetensors"
     assert save_checkpoint(model, new, replace=False) == new and new.stat().st_size > 0
+
+
+@pytest.mark.parametrize(("checkpoint", "written"), [(".pth", ".pth.safetensors"), ("x.pt.tar", "x.safetensors")])
+def test_a_name_that_is_only_a_suffix_keeps_it(checkpoint, written):
+    """A checkpoint named only .pth keeps that name: not an empty .safetensors name."""
+    from taco.official.cli import checkpoint_name
+
+    assert checkpoint_name(checkpoint) == written

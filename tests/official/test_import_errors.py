@@ -250,3 +250,13 @@ def test_a_long_key_is_cut_where_it_is_shown(tmp_path):
     with pytest.raises(CheckpointError) as err:
         import_checkpoint(bare, "clip-tiny")
     assert f"its entry '{'a' * 79} is no tensor (top-level keys: '{'a' * 39})" in str(err.value)
+
+
+def test_the_first_keys_of_a_file_that_does_not_fit_are_cut(tmp_path):
+    """A state dict without the tensors of the authors' models lists its first keys, each cut
+    as every key a message shows is: not a 100,000-character name whole."""
+    path = tmp_path / "long.pth.tar"
+    torch.save({"state_dict": {"a" * 100_000: torch.zeros(1)}}, path)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(path, "clip-tiny")
+    assert str(err.value).endswith(f"(first keys: ['{'a' * 39}])") and len(str(err.value)) < 1000

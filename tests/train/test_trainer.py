@@ -351,3 +351,12 @@ def test_a_caption_over_the_cap_stops_the_run_at_its_start(tmp_path, tiny, capsy
     assert f"training data: {photos / sorted(p.name for p in photos.glob('*.png'))[1]}: caption 'bbb" in err
     assert "10,001 characters" in err
     assert not (tmp_path / "run" / "checkpoint.safetensors").exists()
+
+
+def test_a_lambda_sweep_of_a_frozen_base_without_init_from_is_not_refused(tmp_path, tiny):
+    """Only a frozen base trained from one init_from is one rate point at every λ: without
+    init_from each λ's run has a base of its own, and the sweep is six models."""
+    from taco.train.config import check_lambda_sweep
+
+    check_lambda_sweep(load_config(None, tiny(tmp_path / "sweep", preset="taco-frozen-base", max_steps=1,
+                                              k_j=0)))
