@@ -669,10 +669,14 @@ class _Run:
     def __init__(self) -> None:
         self.sources: dict[str, Path] = {}  # a planned output -> its source
         self.written: dict[tuple[int, int], tuple[Path, os.stat_result]] = {}  # (st_dev, st_ino)
+        # the same, by the name a file system blind to case sees (_one_file): a lookup a write,
+        # not a pass over every output written (a --force rerun of 100,000 files)
+        self.named: dict[str, list[tuple[Path, os.stat_result]]] = {}
 
     def plan(self, sources: Sequence[Path], dsts: Sequence[Path]) -> None:
         self.sources = {str(d): s for s, d in zip(sources, dsts, strict=True) if d is not STDOUT}
         self.written = {}
+        self.named = {}
 
     def earlier(self, path: Path) -> Path | None:
         """The output this run wrote before that ``path`` (an output of the run) is one file
@@ -688,9 +692,8 @@ class _Run:
         done = self.written.get((st.st_dev, st.st_ino))
         if done is not None:
             return done[0]
-        for other, was in self.written.values():
-            if (_one_file(other) == _one_file(path) and other != path
-                    and (was.st_size, was.st_mtime_ns) == (st.st_size, st.st_mtime_ns)):
+        for other, was in self.named.get(_one_file(path), ()):
+            if other != path and (was.st_size, was.st_mtime_ns) == (st.st_size, st.st_mtime_ns):
                 return other
         return None
 
@@ -699,6 +702,7 @@ class _Run:
             with contextlib.suppress(OSError):
                 st = os.stat(path)
                 self.written[st.st_dev, st.st_ino] = path, st
+                self.named.setdefault(_one_file(path), []).append((path, st))
 
 
 _THIS_RUN = _Run()
