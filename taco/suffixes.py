@@ -14,8 +14,8 @@ from pathlib import Path, PurePosixPath
 
 from .messages import count, shown_path, some
 
-__all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "check_image_folder", "decoded_outputs",
-           "folder_images", "image_subfolders", "subfolders_not_searched"]
+__all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "SIDE_BY_SIDE_SUFFIX", "check_image_folder",
+           "decoded_outputs", "folder_images", "image_subfolders", "subfolders_not_searched"]
 
 #: HEIC/HEIF photos (a phone camera's default; ``.hif`` is what Canon and Fujifilm cameras name
 #: them), read through ``pillow-heif``.
@@ -35,30 +35,40 @@ IMAGE_SUFFIXES = frozenset({".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", "
 #: does not compress its own outputs again.
 DECODED_SUFFIX = ".decoded.png"
 
+#: What ``taco demo`` writes beside its ``NAME.taco`` and ``NAME.decoded.png``: the photo and its
+#: reconstruction side by side (``NAME.side-by-side.png``), left out of a folder beside its
+#: source as ``NAME.decoded.png`` is (:func:`decoded_outputs`).
+SIDE_BY_SIDE_SUFFIX = ".side-by-side.png"
+
 
 def decoded_outputs(names: Iterable[str], suffix: str = DECODED_SUFFIX) -> set[str]:
-    """Of ``names``, those of one folder, the ones that are ``taco decompress``'s outputs:
-    ``NAME.decoded.png`` (``NAME`` + ``suffix``, :data:`DECODED_SUFFIX`) with its source beside
-    it, ``NAME.taco`` or ``NAME.<image suffix>`` (an image whose ``.taco`` was decoded beside it), or ``NAME`` itself
-    when it is such a file (``a.jpg.decoded.png``, the whole-name output of ``a.jpg.taco``).
-    Names are matched in any case, as image suffixes are. Any other ``*.decoded.png`` (a photo
-    named so, or one copied away from its source) is an image like any."""
+    """Of ``names``, those of one folder, the ones that are taco's decoded outputs:
+    ``NAME.decoded.png`` (``NAME`` + ``suffix``, :data:`DECODED_SUFFIX`), what ``taco
+    decompress`` writes, and ``NAME.side-by-side.png`` (:data:`SIDE_BY_SIDE_SUFFIX`), what ``taco
+    demo`` writes beside it, each with its source beside it: ``NAME.taco`` or ``NAME.<image
+    suffix>`` (an image whose ``.taco`` was decoded beside it), or ``NAME`` itself when it is
+    such a file (``a.jpg.decoded.png``, the whole-name output of ``a.jpg.taco``).
+    Names are matched in any case, as image suffixes are. Any other ``*.decoded.png`` or
+    ``*.side-by-side.png`` (a photo named so, or one copied away from its source) is an image
+    like any."""
     names = list(names)
-    end = suffix.lower()
+    ends = tuple({suffix.lower(), SIDE_BY_SIDE_SUFFIX})
     sources: set[str] = set()
     for name in names:
         key = name.lower()
         kind = Path(key).suffix
         if kind in IMAGE_SUFFIXES or kind == ".taco":
             sources.update((key, key[: -len(kind)]))
-    return {name for name in names if name.lower().endswith(end) and name.lower()[: -len(end)] in sources}
+    return {name for name in names for end in ends
+            if name.lower().endswith(end) and name.lower()[: -len(end)] in sources}
 
 
 def folder_images(root: Path) -> list[str]:
     """The names of the image files in ``root``, sorted: files (not folders) with an image suffix
     (:data:`IMAGE_SUFFIXES`), leaving out ``NAME.decoded.png`` beside its source, what ``taco
-    decompress`` writes (:func:`decoded_outputs`), as ``taco compress`` leaves it out of a
-    folder: a folder where ``taco decompress`` ran holds its photos once. Hidden files are left out too, as ``taco compress`` does (macOS's ``._NAME.jpg`` beside
+    decompress`` writes, and ``NAME.side-by-side.png`` beside it, what ``taco demo`` writes too
+    (:func:`decoded_outputs`), as ``taco compress`` leaves them out of a folder: a folder where
+    ``taco decompress`` or ``taco demo`` ran holds its photos once. Hidden files are left out too, as ``taco compress`` does (macOS's ``._NAME.jpg`` beside
     each photo copied from its disks is not an image). (A captions file that lists such a file
     by name still has it.) Subfolders are not searched: :func:`image_subfolders` names those
     holding images, for a dataset to say so."""
@@ -76,9 +86,13 @@ def image_subfolders(root: str | os.PathLike[str], listed: Iterable[str] = ()) -
     """The subfolders of ``root`` whose images :func:`folder_images` leaves out (it reads the
     folder's top level only, as ``taco compress`` does), sorted: those not hidden that hold an
     image file at any depth (hidden folders under them are not looked in; the walk stops at the
-    first image), but for a subfolder ``listed`` names an image in (names inside ``root``, as a
-    captions file's ``sub/photo.jpg``: its images are read by that name). A folder that cannot
-    be listed is none."""
+    first image), not counting taco's own outputs: those :func:`folder_images` leaves out
+    (:func:`decoded_outputs`) and its figures, a ``NAME.png`` with ``NAME.svg`` beside it (``taco
+    plot`` and ``taco evaluate`` write ``rd.png`` and ``rd.svg``), so a folder of ``taco
+    compress``/``decompress``/``demo`` outputs or of ``taco evaluate``'s results is none; but
+    for a subfolder ``listed`` names an image in (names inside ``root``, as a captions file's
+    ``sub/photo.jpg``: its images are read by that name). A folder that cannot be listed is
+    none."""
     named = {PurePosixPath(name).parts[0] for name in listed if "/" in name}
     try:
         with os.scandir(root) as listing:
@@ -99,9 +113,12 @@ def image_subfolders(root: str | os.PathLike[str], listed: Iterable[str] = ()) -
 
 def _holds_images(folder: str) -> bool:
     """Whether ``folder`` holds an image file (:data:`IMAGE_SUFFIXES`, not hidden) at any depth,
-    links to folders not followed."""
+    links to folders not followed, leaving out taco's own outputs (:func:`image_subfolders`)."""
     for _, dirs, files in os.walk(folder):
-        if any(Path(f).suffix.lower() in IMAGE_SUFFIXES and not f.startswith(".") for f in files):
+        outputs = decoded_outputs(files)
+        svgs = {f.lower()[:-4] for f in files if f.lower().endswith(".svg")}
+        if any(Path(f).suffix.lower() in IMAGE_SUFFIXES and not f.startswith(".") and f not in outputs
+               and not (f.lower().endswith(".png") and f.lower()[:-4] in svgs) for f in files):
             return True
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
     return False

@@ -121,3 +121,64 @@ def test_evaluation_says_the_subfolders_it_leaves_out(tmp_path):
     assert len(ds.images) == 2
     assert [str(w.message) for w in said] == [
         f"{root}: left out 2 subfolders with images, not searched ({root / '2023'}, {root / '2024'}); {NOTE}"]
+
+
+def test_a_subfolder_of_taco_s_compress_and_decompress_outputs_holds_no_images(tmp_path, photos):
+    """The repro (a): ``taco compress T -o T/out/`` then ``taco decompress T/out`` left
+    T/out/a.taco + a.decoded.png, and every later evaluate or train on T warned '1 subfolder with
+    images, not searched (T/out)': those are taco's outputs, not photos left out."""
+    from taco.cli import main
+
+    out = photos / "out"
+    assert main(["compress", str(photos / "a.png"), "--caption", "", "-m", "elic-tiny", "-o", f"{out}/",
+                 "--quiet"]) == 0
+    assert main(["decompress", str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.decoded.png", "a.taco"]
+    assert image_subfolders(photos) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(open_dataset(str(photos)).images) == 3
+    (out / "a.taco").unlink()  # a decoded copy away from its source is an image like any
+    assert image_subfolders(photos) == [out]
+
+
+def test_evaluate_s_results_folder_inside_the_dataset_holds_no_images(tmp_path):
+    """The repro (b): ``taco evaluate S -o S/eval`` wrote rd.png + rd.svg (and the CSV, JSON)
+    into S/eval; every run after the first warned that S/eval held images not searched."""
+    from taco.evaluation.evaluate import OWN_NAMES
+
+    root = tmp_path / "S"
+    for i in range(2):
+        _photo(root / f"t{i}.jpg")
+    for folder in (root / "eval", root / "eval" / "kodak"):  # several datasets: OUT/DATASET/rd.*
+        folder.mkdir()
+        for name in (*OWN_NAMES, "results.csv", "results.json"):
+            (folder / name).write_bytes(b"x")
+    assert {"rd.png", "rd.svg"} <= set(OWN_NAMES)
+    (root / "eval" / "rd-kodak.PNG").write_bytes(b"x")
+    (root / "eval" / "rd-kodak.svg").write_bytes(b"x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(open_dataset(str(root)).images) == 2
+        assert len(CaptionedFolder(root)) == 2
+    (root / "eval" / "kodak" / "rd.svg").unlink()  # a PNG without its SVG is a photo
+    assert image_subfolders(root) == [root / "eval"]
+
+
+def test_the_demo_s_folder_inside_a_dataset_holds_no_images(tmp_path):
+    """The repro (c): ``taco demo`` run inside a dataset wrote taco-demo/ (NAME.taco,
+    NAME.decoded.png, NAME.side-by-side.png) there, which evaluate and train then named as a
+    subfolder with images not searched."""
+    from taco.demo import DEFAULT_OUTPUT, demo_files
+
+    root = tmp_path / "S"
+    for i in range(2):
+        _photo(root / f"t{i}.jpg")
+    (root / DEFAULT_OUTPUT).mkdir()
+    for f in demo_files(root / DEFAULT_OUTPUT):
+        f.write_bytes(b"x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(open_dataset(str(root)).images) == 2
+        assert len(CaptionedFolder(root)) == 2
+    assert image_subfolders(root) == []

@@ -42,6 +42,27 @@ def test_a_decoded_png_is_taco_s_output_only_beside_its_source(photos):
     assert decoded_outputs(["X.JPG", "x.Decoded.Png"]) == {"x.Decoded.Png"}
 
 
+def test_the_demo_s_side_by_side_png_beside_its_source_is_left_out(photos, capsys):
+    """``taco demo --image R/a.png -o R`` wrote R/a.side-by-side.png, which ``taco compress R
+    --skip-existing`` then coded, evaluate and train skipped as uncaptioned, and ``taco caption R``
+    wanted a captioner for: it is left out as a.decoded.png is, beside its source (NAME.<image
+    suffix>, or NAME.taco in the demo's own folder); any other is a photo."""
+    from taco.demo import demo_files
+    from taco.suffixes import SIDE_BY_SIDE_SUFFIX
+
+    assert [f.name for f in demo_files(photos, str(photos / "a.png"))][1:] == [
+        f"a{DECODED_SUFFIX}", f"a{SIDE_BY_SIDE_SUFFIX}"]
+    a = (photos / "a.png").read_bytes()
+    for name in ("a.side-by-side.png", "B.Side-By-Side.PNG", "beach.side-by-side.png", "z.side-by-side.png"):
+        (photos / name).write_bytes(a)
+    (photos / "z.taco").write_bytes(b"not read here")
+    assert decoded_outputs(p.name for p in photos.iterdir()) == {
+        "a.side-by-side.png", "B.Side-By-Side.PNG", "z.side-by-side.png"}
+    assert folder_images(photos) == ["a.png", "b.png", "beach.side-by-side.png", "c.png"]
+    assert _compress_inputs(photos) == ["a.png", "b.png", "beach.side-by-side.png", "c.png"]
+    assert decoded_outputs(["x.side-by-side.png"]) == set()
+
+
 def test_a_folder_of_decoded_pngs_alone_is_read(photos, capsys):
     """The repro: a folder holding only holiday.decoded.png was 'no input files', and a
     b.decoded.png without its b.png was skipped with no note."""
