@@ -2,8 +2,7 @@
 record) made safe to show in a one-line message (a hostile file must not break lines or send a
 terminal escape codes), counts of things in the right number, the first few of a list of them
 (:func:`some`), the refusal of ``-`` by a command that reads no standard input
-(:func:`stdin_refused`), the decompress outputs a folder's images leave out
-(:func:`decoded_skipped`), where the docs a message names are (:func:`docs_ref`), the hint after a name
+(:func:`stdin_refused`), where the docs a message names are (:func:`docs_ref`), the hint after a name
 taco does not know (:func:`did_you_mean`), what keeps a text from being UTF-8
 (:func:`lone_surrogate`) and the setting that reads it (:func:`locale_hint`, :func:`locale_hint_of`), a file's name as a message shows it (:func:`shown_path`), a
 command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`), written by
@@ -15,12 +14,12 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .progress import bar_shown
 
-__all__ = ["SHOWN_PATH_LIMIT", "count", "decoded_skipped", "did_you_mean", "docs_ref", "locale_hint_of",
+__all__ = ["SHOWN_PATH_LIMIT", "count", "did_you_mean", "docs_ref", "locale_hint_of",
            "lone_surrogate", "note", "one_line", "shown_path", "some", "stdin_refused", "to_stderr", "utf8_names",
            "warning_printer"]
 
@@ -178,18 +177,6 @@ def stdin_refused(command: str) -> str:
     JSON): ``-`` is standard input to ``taco compress``, ``decompress`` and ``info``, so it names
     no file ``-`` anywhere (``./-`` does)."""
     return f"-: taco {command} does not read standard input: name a file (./- for a file named -)"
-
-
-def decoded_skipped(names: Collection[str]) -> str:
-    """What follows "no images in FOLDER" where the folder's only images were ``taco
-    decompress``'s outputs beside their sources (``names``, :func:`taco.suffixes.decoded_outputs`),
-    which a folder's images leave out on purpose: ``; skipped 2 decoded outputs (*.decoded.png)
-    of taco decompress beside their sources (a.decoded.png, b.decoded.png)``; "" for none."""
-    if not names:
-        return ""
-    whose = "its source" if len(names) == 1 else "their sources"
-    return (f"; skipped {count(len(names), 'decoded output')} (*.decoded.png) of taco decompress "
-            f"beside {whose} ({some(sorted(names))})")
 
 
 def docs_ref(name: str, section: str | None = None) -> str:

@@ -9,13 +9,14 @@ the ``heif`` extra (:func:`taco.images.load_image` says how to get it when it is
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from .messages import count, shown_path, some
 
 __all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "SIDE_BY_SIDE_SUFFIX", "check_image_folder",
-           "decoded_outputs", "folder_images", "image_subfolders", "subfolders_not_searched"]
+           "decoded_outputs", "decoded_skipped", "folder_images", "image_subfolders", "made_by",
+           "subfolders_not_searched"]
 
 #: HEIC/HEIF photos (a phone camera's default; ``.hif`` is what Canon and Fujifilm cameras name
 #: them), read through ``pillow-heif``.
@@ -61,6 +62,30 @@ def decoded_outputs(names: Iterable[str], suffix: str = DECODED_SUFFIX) -> set[s
             sources.update((key, key[: -len(kind)]))
     return {name for name in names for end in ends
             if name.lower().endswith(end) and name.lower()[: -len(end)] in sources}
+
+
+def made_by(names: Iterable[str]) -> str:
+    """The commands that wrote taco's outputs ``names`` (:func:`decoded_outputs`), for a message
+    naming them: ``taco decompress`` (``*.decoded.png``), ``taco demo``
+    (``*.side-by-side.png``) or both."""
+    demo = [n.lower().endswith(SIDE_BY_SIDE_SUFFIX) for n in names]
+    return " and ".join(c for c, there in (("taco decompress", not all(demo)), ("taco demo", any(demo))) if there)
+
+
+def decoded_skipped(names: Collection[str]) -> str:
+    """What follows "no images in FOLDER" where the folder's only images were taco's outputs
+    beside their sources (``names``, :func:`decoded_outputs`), which a folder's images leave out
+    on purpose: ``; skipped 2 decoded outputs (*.decoded.png) of taco decompress beside their
+    sources (a.decoded.png, b.decoded.png)``, with ``taco demo``'s ``*.side-by-side.png`` named
+    where there are any; "" for none."""
+    if not names:
+        return ""
+    demo = any(n.lower().endswith(SIDE_BY_SIDE_SUFFIX) for n in names)
+    patterns = ", ".join(p for p, there in ((f"*{DECODED_SUFFIX}", made_by(names) != "taco demo"),
+                                            (f"*{SIDE_BY_SIDE_SUFFIX}", demo)) if there)
+    whose = "its source" if len(names) == 1 else "their sources"
+    return (f"; skipped {count(len(names), 'output' if demo else 'decoded output')} ({patterns}) of "
+            f"{made_by(names)} beside {whose} ({some(sorted(names))})")
 
 
 def folder_images(root: Path) -> list[str]:

@@ -293,3 +293,15 @@ def test_files_systems_leave_in_folders_are_not_counted(tmp_path: Path, capsys, 
     capsys.readouterr()
     assert _compress_inputs(d) == ["a.png"]
     assert capsys.readouterr().err == ""
+
+
+def test_the_demo_s_outputs_left_out_are_said_to_be_the_demo_s(tmp_path, capsys):
+    """compress's note called a demo's NAME.side-by-side.png, left out beside its source, an
+    output of taco decompress."""
+    folder = tmp_path / "R"
+    folder.mkdir()
+    for name in ("x.png", "x.side-by-side.png"):
+        (folder / name).write_bytes(b"not read to be listed")
+    files, _ = expand_inputs([str(folder)], IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX, note_left_out="compress")
+    assert [f.name for f in files] == ["x.png"]
+    assert "1 output of taco demo beside its source" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taco.messages import count, decoded_skipped, utf8_name, utf8_names
+from taco.messages import count, utf8_name, utf8_names
 
 
 def test_a_count_is_singular_for_one_only():
@@ -17,11 +17,6 @@ def test_a_plural_that_is_no_added_s_is_given():
 def test_thousands_are_grouped_by_commas():
     assert count(1_234, "step") == "1,234 steps" and count(999, "step") == "999 steps"
     assert count(2_048, "image") == "2,048 images"
-
-
-def test_the_skipped_decoded_outputs_are_named_in_order() -> None:
-    said = decoded_skipped(["b.decoded.png", "a.decoded.png"])
-    assert said.endswith("beside their sources (a.decoded.png, b.decoded.png)")
 
 
 def test_did_you_mean_compares_names_case_folded() -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ..fileobjects import name_key
 from ..messages import count, locale_hint_of, note, shown_path, some
-from ..suffixes import IMAGE_SUFFIXES, decoded_outputs
+from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, made_by
 from .common import CLIError
 from .files import STDIN, closed_or_terminal
 
@@ -48,7 +48,7 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     """Files named and files in the folders named -> (files, whether any argument was a folder),
     each file once (a file named twice, or named and in a folder named, is one input; a folder
     named twice, ``A`` and ``A/``, is listed once). In a folder, ``taco decompress``'s outputs
-    ``NAME`` + ``skip_in_folders`` (``.decoded.png``, any case) are left out where their source
+    ``NAME`` + ``skip_in_folders`` (``.decoded.png``, any case; and ``taco demo``'s ``NAME.side-by-side.png``) are left out where their source
     is beside them (:func:`taco.suffixes.decoded_outputs`; any other such file is an input), and
     so are hidden files and folders (``.x.jpg``; macOS's ``._x.jpg``, which are not photos, and
     the files systems leave in folders, ``Thumbs.db``, ``desktop.ini``, ``.DS_Store``, not even
@@ -185,7 +185,7 @@ class _LeftOut:
         self.hidden: list[Path] = []  # hidden files with an input's suffix
         self.broken_links: list[Path] = []
         self.not_regular: list[Path] = []  # an input's name on a pipe, device or socket, or a link to one
-        self.outputs: list[Path] = []  # taco decompress's NAME.decoded.png beside its source
+        self.outputs: list[Path] = []  # taco decompress's NAME.decoded.png (demo's NAME.side-by-side.png) beside its source
         # the files of other suffixes but captions, notes and taco's own (said when there is no input)
         self.unnamed: list[Path] = []
         # the other command's inputs: images for taco decompress, .taco files for taco compress
@@ -207,7 +207,7 @@ class _LeftOut:
             parts.append(f"{count(len(self.not_regular), 'input')} that "
                          f"{'are not regular files' if many else 'is not a regular file'} ({some(self.not_regular)})")
         if self.outputs:
-            parts.append(f"{count(len(self.outputs), 'output')} of taco decompress beside "
+            parts.append(f"{count(len(self.outputs), 'output')} of {made_by(p.name for p in self.outputs)} beside "
                          f"{'its source' if len(self.outputs) == 1 else 'their sources'} ({some(self.outputs)})")
         return parts
 

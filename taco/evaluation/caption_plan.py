@@ -31,8 +31,8 @@ from ..atomic import folder_write_error
 from ..captions_file import CAPTIONS_LINE_MAX_CHARS
 from ..errors import TacoError, TacoValueError, TacoWarning
 from ..fileobjects import own_file_problem
-from ..messages import count, decoded_skipped, lone_surrogate, shown_path
-from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
+from ..messages import count, lone_surrogate, shown_path
+from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, decoded_skipped, folder_images
 
 __all__ = ["CaptionPlan", "NoImagesError", "caption_line", "captions_file_is_path", "captions_output", "check_writable",
            "listed_captions", "plan_captions", "refuse_link"]

@@ -59,6 +59,7 @@ from taco.captions_file import (
 from taco.suffixes import (
     IMAGE_SUFFIXES,
     decoded_outputs,
+    decoded_skipped,
     folder_images,
     image_subfolders,
     subfolders_not_searched,
@@ -69,7 +70,6 @@ from ..errors import TacoError, warn_at_caller
 from ..messages import (
     SHOWN_PATH_LIMIT,
     count,
-    decoded_skipped,
     locale_hint,
     lone_surrogate,
     note,

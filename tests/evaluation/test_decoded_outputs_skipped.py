@@ -11,7 +11,7 @@ from PIL import Image
 
 from taco.evaluation.caption_plan import NoImagesError, plan_captions
 from taco.evaluation.datasets import DatasetError, open_dataset
-from taco.messages import decoded_skipped
+from taco.suffixes import decoded_skipped
 
 
 @pytest.fixture
@@ -50,3 +50,13 @@ def test_an_empty_folder_says_no_more_than_before(tmp_path):
     with pytest.raises(DatasetError) as exc:
         open_dataset(str(tmp_path))
     assert str(exc.value) == f"{tmp_path}: no images found"
+
+
+def test_the_skipped_outputs_are_named_in_order_with_the_commands_that_wrote_them() -> None:
+    said = decoded_skipped(["b.decoded.png", "a.decoded.png"])
+    assert said.endswith("of taco decompress beside their sources (a.decoded.png, b.decoded.png)")
+    assert decoded_skipped(["x.side-by-side.png"]) == (
+        "; skipped 1 output (*.side-by-side.png) of taco demo beside its source (x.side-by-side.png)")
+    assert decoded_skipped(["x.side-by-side.png", "x.decoded.png"]) == (
+        "; skipped 2 outputs (*.decoded.png, *.side-by-side.png) of taco decompress and taco demo beside "
+        "their sources (x.decoded.png, x.side-by-side.png)")
