@@ -6,7 +6,9 @@ text of a path checked before the disk is asked about it (:func:`checked_path`);
 names compared for being one file are reduced to (:func:`name_key`), and whether two names are
 one folder (:func:`same_folder`); a file taco writes by a name of its own that is a link, which it
 never writes through, and the one line refusing it (:func:`own_file_problem`); and a zip
-archive's records checked before ``torch.load`` inflates them (:func:`zip_inflation_problem`).
+archive's records checked before ``torch.load`` inflates them (:func:`zip_inflation_problem`);
+and a torch file's pickles checked for objects built of shared parts repeated past a bound,
+before ``torch.load`` hashes or walks them whole (:func:`pickle_expansion_problem`).
 Imports nothing but the standard library (the bottom layer).
 """
 
@@ -17,6 +19,7 @@ import errno
 import functools
 import io
 import os
+import pickletools
 import shlex
 import stat
 import unicodedata
@@ -28,8 +31,9 @@ from typing import Any
 from .filekinds import TACO_MAGIC, image_kind
 from .messages import SHOWN_PATH_LIMIT, shown_path
 
-__all__ = ["READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path", "checked_path",
-           "file_object_name", "is_base64_file_data", "is_file_object", "name_key", "own_file_problem", "read_at_most", "read_file_object",
+__all__ = ["PICKLE_EXPANSION_LIMIT", "READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path",
+           "checked_path", "file_object_name", "is_base64_file_data", "is_file_object", "name_key", "own_file_problem",
+           "pickle_expansion_problem", "read_at_most", "read_file_object",
            "read_file_within", "same_folder", "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
@@ -333,3 +337,167 @@ def zip_inflation_problem(path: str | os.PathLike[str], factor: int = 2) -> str 
         return (f"its zip records declare {declared:,} bytes, more than the {size:,}-byte file "
                 "stores: not a file torch.save wrote")
     return None
+
+
+#: The most items the objects of a torch file's pickle may add up to, counting a part each time
+#: it is used (:func:`pickle_expansion_problem`), besides 8 per opcode: a real checkpoint's count
+#: grows with its opcodes, at most 4 per opcode (a 37 M-parameter ELIC's state dict 48,303 for
+#: 17,130 opcodes; a Hugging Face ``pytorch_model.bin`` 4,277 for 1,564; LPIPS' heads 1,722 for
+#: 444), a tuple nested 24 deep of shared halves 100 M for 82.
+PICKLE_EXPANSION_LIMIT = 10**7
+
+#: What :func:`_pickle_expansion` does for each opcode, by its name: ``(kind, below, marked)``,
+#: taking ``below`` objects (under the mark for a ``marked`` one, which takes everything down to
+#: it first). Kinds: "put" the top into the memo (at its index; "memoize": the memo's length), "get"
+#: one from it, "dup" the top again, "add" to the object below what it takes (a list, a dict, a
+#: set, an object's state: APPEND, SETITEMS, BUILD, ...), "mark" a mark, "new" a new object,
+#: "none" nothing (POP, STOP, PROTO).
+_OPCODE_STEPS: dict[str, tuple[str, int, bool]] = {
+    op.name: ("put" if op.name in ("PUT", "BINPUT", "LONG_BINPUT")
+              else "memoize" if op.name == "MEMOIZE"
+              else "get" if op.name in ("GET", "BINGET", "LONG_BINGET")
+              else "dup" if op.name == "DUP"
+              else "add" if op.name in ("APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD")
+              else "mark" if op.stack_after == [pickletools.markobject]
+              else "new" if op.stack_after else "none",
+              (op.stack_before.index(pickletools.markobject) if pickletools.markobject in op.stack_before
+               else len(op.stack_before)),
+              pickletools.markobject in op.stack_before)
+    for op in pickletools.opcodes}
+#: The longest line a text opcode's argument is read within (a protocol-0 string, a global's
+#: name): a longer one ends the scan, where a file's line would be read whole.
+_PICKLE_LINE_BYTES = 1 << 20
+#: The pickles a non-zip torch file starts with (``torch.save``'s legacy format: a magic
+#: number, the protocol, system information, the object, its storages' keys), each of which
+#: ``torch.load`` unpickles before the raw data that follows them.
+_LEGACY_PICKLES = 5
+
+
+class _WithinFile:
+    """A binary file read as ``pickletools.genops`` reads it, from its start: no read past the
+    file's end asked for (an argument declaring 2**62 bytes) and a line read within
+    :data:`_PICKLE_LINE_BYTES`."""
+
+    def __init__(self, f: Any, size: int) -> None:
+        self.f, self.left = f, size
+
+    def read(self, n: int) -> bytes:
+        data = self.f.read(min(n, self.left))
+        self.left -= len(data)
+        return data
+
+    def readline(self) -> bytes:
+        data = self.f.readline(min(_PICKLE_LINE_BYTES, self.left))
+        self.left -= len(data)
+        return data
+
+
+class _Unfollowed(Exception):
+    """A pickle whose opcodes :func:`_pickle_expansion` cannot follow (left to ``torch.load``)."""
+
+
+def _pickle_expansion(stream: Any, limit: int) -> tuple[int, int] | None:
+    """``(items, opcodes)`` where the objects one pickle of ``stream`` builds (to its ``STOP``)
+    count past ``limit`` plus 8 per opcode, else None (the pickle fits); :class:`_Unfollowed`
+    where its opcodes cannot be followed (an unknown opcode, an argument cut short, the stack or
+    the memo lacking what an opcode takes).
+
+    An abstract stack machine over the opcodes: each opcode takes its ``stack_before`` (down to
+    the mark where it takes one) and puts a new object of 1 + the sizes it took (an opcode adding
+    to a list, a dict, a set or an object's state adds them to that object, kept on the stack); a
+    memo get puts the object the memo put recorded, its size as it is now. Every size made or
+    added counts: what unpickling hashes and copies, and what a walk of the loaded object visits,
+    is at most that much, where a shared part counts each time it is used (a tuple nested 40 deep
+    of one shared half is 80 opcodes and 2**40 items)."""
+    stack: list[list[int] | None] = []  # a size in a list (shared through the memo), None a mark
+    memo: dict[Any, list[int]] = {}
+    total = opcodes = 0
+
+    def pop() -> list[int]:
+        if not stack or (item := stack.pop()) is None:
+            raise _Unfollowed
+        return item
+
+    try:
+        for op, arg, _ in pickletools.genops(stream):
+            opcodes += 1
+            kind, below, marked = _OPCODE_STEPS[op.name]
+            if kind == "put" or kind == "memoize":
+                memo[len(memo) if kind == "memoize" else arg] = top = pop()
+                stack.append(top)
+            elif kind == "get":
+                if arg not in memo:
+                    raise _Unfollowed
+                stack.append(memo[arg])
+            elif kind == "dup":
+                stack.extend([top := pop(), top])
+            elif kind == "mark":
+                stack.append(None)
+            else:
+                taken: list[list[int]] = []
+                if marked:  # everything down to the mark, then what lies below it
+                    while stack and stack[-1] is not None:
+                        taken.append(pop())
+                    if not stack:
+                        raise _Unfollowed
+                    stack.pop()
+                taken.extend(pop() for _ in range(below))
+                if kind == "add":
+                    target = taken.pop()
+                    added = sum(item[0] for item in taken)
+                    target[0] += added
+                    total += added
+                    stack.append(target)
+                elif kind == "new":
+                    made = [1 + sum(item[0] for item in taken)]
+                    total += made[0]
+                    stack.append(made)
+                if total > limit + 8 * opcodes:
+                    return total, opcodes
+    except ValueError:  # genops: an unknown opcode, an argument cut short, the end before STOP
+        raise _Unfollowed from None
+    return None
+
+
+def pickle_expansion_problem(path: str | os.PathLike[str], limit: int = PICKLE_EXPANSION_LIMIT) -> str | None:
+    """Why the torch file at ``path`` must not be handed to ``torch.load``, read from its pickles
+    alone: objects that, counting a shared part each time it is used, add up past ``limit`` items
+    plus 8 per opcode (:data:`PICKLE_EXPANSION_LIMIT`); else None. Unpickling hashes a dict's key
+    whole: a 1.4 KB file keyed by a tuple nested 28 deep of shared halves (2**28 tuples) took
+    seconds in ``torch.load(weights_only=True)``, twice as long a level deeper (40: hours), and
+    any walk of what it loads likewise. The pickles read are those ``torch.load`` unpickles: a
+    zip's ``data.pkl`` records (the caller checks the zip's records first,
+    :func:`zip_inflation_problem`, which bounds what is read here), or the five a legacy file
+    starts with (no further: its raw data follows). A pickle whose opcodes cannot be followed
+    (and, in a legacy file, any after it), or a file that cannot be read, is left to
+    ``torch.load``, which says why. The standard library only."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if f.read(len(ZIP_MAGIC)) == ZIP_MAGIC:
+                f.seek(0)
+                with zipfile.ZipFile(f) as archive:
+                    for record in archive.infolist():
+                        if record.filename == "data.pkl" or record.filename.endswith("/data.pkl"):
+                            found = _pickle_expansion(io.BytesIO(archive.read(record)), limit)
+                            if found:
+                                return _expansion_message(f"pickle {record.filename!r:.80}", *found, limit)
+                return None
+            f.seek(0)
+            stream = _WithinFile(f, size)
+            for number in range(1, _LEGACY_PICKLES + 1):
+                found = _pickle_expansion(stream, limit)
+                if found:
+                    return _expansion_message(f"pickle number {number} (of the {_LEGACY_PICKLES} a "
+                                              "legacy torch file starts with)", *found, limit)
+    except (_Unfollowed, OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+        return None  # (torch.load, or zip_inflation_problem before it, says why)
+    return None
+
+
+def _expansion_message(what: str, total: int, opcodes: int, limit: int) -> str:
+    """The refusal of :func:`pickle_expansion_problem`, in one line (``total`` items counted
+    when the count passed the bound, over ``opcodes`` opcodes)."""
+    return (f"its {what} builds objects repeating shared parts past {limit + 8 * opcodes:,} items "
+            f"in {opcodes:,} opcodes (over 2**{total.bit_length() - 1}; unpickling would hash or copy "
+            "every repeat): not a checkpoint's weights")

@@ -23,7 +23,7 @@ from ..atomic import special_file
 from ..checks import is_int, is_number
 from ..draws import private_draws
 from ..filekinds import WEIGHT_SUFFIXES, image_file_problem, text_file_problem
-from ..fileobjects import zip_inflation_problem
+from ..fileobjects import pickle_expansion_problem, zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
 from ..memory import OutOfMemoryError, allocation_failure
 from ..messages import SPECIAL_FILE
@@ -207,15 +207,17 @@ def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU, the one way taco reads a torch pickle
     (an authors' checkpoint, a text encoder's ``pytorch_model.bin``): a ``.taco`` file or an
     image is named as one (:func:`taco.filekinds.image_file_problem`, once torch.load has failed
-    on it) and its zip records are checked (:func:`taco.fileobjects.zip_inflation_problem`)
-    first. A file that cannot be read is a ValueError saying why in one line
-    (:func:`torch_load_problem`; for a text file, such as a Git LFS pointer,
+    on it); its zip records are checked (:func:`taco.fileobjects.zip_inflation_problem`) first,
+    then its pickles, for objects repeating shared parts past a bound (a 1.4 KB file keyed by a
+    tuple nested 28 deep of shared halves, whose key unpickling hashes 2**28 times over:
+    :func:`taco.fileobjects.pickle_expansion_problem`). A file that cannot be read is a
+    ValueError saying why in one line (:func:`torch_load_problem`; for a text file, such as a Git LFS pointer,
     :func:`taco.filekinds.text_file_problem`), for the caller to put into its own error class
     naming the file; running out of memory reading it is an :class:`OutOfMemoryError` naming it
     (:func:`loading_out_of_memory`), not a bad file."""
     # (the zip check before torch inflates a compressed record whole; an image or a .taco file
     # never starts as a zip, so it is named after the load fails, as a text file is)
-    problem = zip_inflation_problem(path)
+    problem = zip_inflation_problem(path) or pickle_expansion_problem(path)
     if problem:
         raise ValueError(problem)
     try:
