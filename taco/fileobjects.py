@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import TacoError
 from .filekinds import TACO_MAGIC, image_kind
 from .messages import SHOWN_PATH_LIMIT, shown_path
 
@@ -392,7 +393,7 @@ class _WithinFile:
         return data
 
 
-class _Unfollowed(Exception):
+class _Unfollowed(TacoError, ValueError):
     """A pickle whose opcodes :func:`_pickle_expansion` cannot follow (left to ``torch.load``)."""
 
 
