@@ -65,7 +65,8 @@ def file_model_kind(model_id: str) -> FileModelKind:
     try:
         kind = classify_model_spec(model_id, names_only=True).kind
     except PluginError as exc:  # a TACO_PLUGINS module that fails to import (tried once a process)
-        _note_plugin_failure(str(exc))  # for decoding_needs, now and for the next files
+        if exc.module:  # for decoding_needs, now and for the next files
+            _plugin_failures[exc.module] = str(exc)
         kind = "unknown"  # the built-in names were looked up first: it is none of them
     if kind in ("pretrained", "retired", "architecture"):
         return kind  # type: ignore[return-value]
@@ -82,27 +83,14 @@ def file_model_kind(model_id: str) -> FileModelKind:
 _plugin_failures: dict[str, str] = {}
 
 
-def _named_plugins() -> list[str]:
-    from .models.config import PLUGINS_VARIABLE
-
-    return [n.strip() for n in os.environ.get(PLUGINS_VARIABLE, "").split(",") if n.strip()]
-
-
-def _note_plugin_failure(message: str) -> None:
-    """Keep ``message`` (``TACO_PLUGINS: cannot import 'X': ...``) for the module it names."""
-    from .models.config import PLUGINS_VARIABLE
-
-    for name in _named_plugins():
-        if message.startswith(f"{PLUGINS_VARIABLE}: cannot import {name!r}:"):
-            _plugin_failures[name] = message
-
-
 def _plugin_failure() -> str | None:
     """Why the ``TACO_PLUGINS`` modules named now that failed to import did (one line each,
     joined), or None when none of them is known to have failed; one imported since is not."""
     import sys
 
-    said = [_plugin_failures[n] for n in dict.fromkeys(_named_plugins())
+    from .models.config import named_plugins
+
+    said = [_plugin_failures[n] for n in named_plugins()
             if n in _plugin_failures and n not in sys.modules]
     return "; ".join(said) or None
 

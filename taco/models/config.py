@@ -173,7 +173,20 @@ _plugins_importing: list[str] = []
 
 
 class PluginError(CheckpointError):
-    """A module named in ``TACO_PLUGINS`` cannot be imported (or fails while registering)."""
+    """A module named in ``TACO_PLUGINS`` cannot be imported (or fails while registering), or a
+    registered backbone's builder fails; ``module``: the module that failed to import (None for
+    a builder's failure)."""
+
+    def __init__(self, message: str, *, module: str | None = None) -> None:
+        super().__init__(message)
+        self.module = module
+
+
+def named_plugins() -> list[str]:
+    """The modules ``TACO_PLUGINS`` names, in order, each once (blanks and spaces around the
+    commas dropped): what :func:`load_plugins` imports and the hints about them name."""
+    named = os.environ.get(PLUGINS_VARIABLE, "").split(",")
+    return list(dict.fromkeys(n.strip() for n in named if n.strip()))
 
 
 class UnknownArchitectureError(CheckpointError):
@@ -204,8 +217,7 @@ def load_plugins() -> bool:
     naming the line of its own file where it failed (:func:`plugin_frame`)."""
     if _plugins_importing:  # the next modules are imported after this one, by the first call
         return False
-    names = [n.strip() for n in os.environ.get(PLUGINS_VARIABLE, "").split(",") if n.strip()]
-    new = [n for n in names if n not in _plugins_loaded]
+    new = [n for n in named_plugins() if n not in _plugins_loaded]
     for name in new:
         _plugins_loaded.append(name)  # once per process, also when it fails
         _plugins_importing.append(name)
@@ -213,7 +225,7 @@ def load_plugins() -> bool:
             importlib.import_module(name)
         except Exception as e:
             raise PluginError(f"{PLUGINS_VARIABLE}: cannot import {name!r}: "
-                              f"{type(e).__name__}: {e}{plugin_frame(name, e)}") from e
+                              f"{type(e).__name__}: {e}{plugin_frame(name, e)}", module=name) from e
         finally:
             _plugins_importing.remove(name)
     return bool(new)

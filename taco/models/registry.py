@@ -41,6 +41,7 @@ from .config import (
     ModelConfig,
     PluginError,
     load_plugins,
+    named_plugins,
 )
 from .header import (
     checkpoint_shapes,
@@ -376,7 +377,7 @@ def plugin_hint(failure: str | None = None) -> str:
     named = os.environ.get(PLUGINS_VARIABLE, "").strip()
     if not named:
         return f"a registered backbone? import its module (or name it in {PLUGINS_VARIABLE})"
-    missing = [n for n in dict.fromkeys(n.strip() for n in named.split(",")) if n and n not in sys.modules]
+    missing = [n for n in named_plugins() if n not in sys.modules]
     if missing:
         return (f"a registered backbone? {PLUGINS_VARIABLE}={named:.200}: "
                 f"{', '.join(repr(n) for n in missing):.200} could not be imported")

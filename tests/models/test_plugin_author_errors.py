@@ -15,7 +15,8 @@ import taco
 from taco.errors import TacoWarning
 from taco.models import MODEL_CONFIGS, register_architecture
 from taco.models.architecture import BUILDERS
-from taco.models.config import ARCHITECTURES, PluginError, load_plugins
+from taco.models.config import ARCHITECTURES, PluginError, load_plugins, named_plugins
+from taco.models.registry import plugin_hint
 
 
 @pytest.fixture()
@@ -106,3 +107,14 @@ def test_a_plugin_that_fails_to_import_names_its_file_and_line(tmp_path, monkeyp
     assert "cannot import 'typo_backbone_ex': AttributeError:" in message
     assert message.endswith(f"(at {plugin}:5 in make)"), message
     assert "\n" not in message
+    assert refused.value.module == "typo_backbone_ex"  # which module, not read back from the message
+
+
+def test_the_named_plugins_are_read_one_way(monkeypatch):
+    """load_plugins, the plugin hint and taco info's decoding_needs all read TACO_PLUGINS through
+    named_plugins: in order, each once, blanks and spaces dropped."""
+    monkeypatch.setenv("TACO_PLUGINS", " json , ,sys,json,, ")
+    assert named_plugins() == ["json", "sys"]
+    assert plugin_hint() == "a registered backbone? TACO_PLUGINS=json , ,sys,json,, registers none of that name"
+    monkeypatch.setenv("TACO_PLUGINS", "json, no_such_plugin_ex ,no_such_plugin_ex")
+    assert plugin_hint().endswith(": 'no_such_plugin_ex' could not be imported")
