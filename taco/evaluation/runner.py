@@ -290,14 +290,27 @@ def _format(value: object) -> str:
 
 
 def _csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, object]], header: bool) -> str:
-    """CSV lines (``\\n``-terminated) of ``rows`` in ``columns`` order, the header first if asked."""
+    """CSV lines (``\\n``-terminated) of ``rows`` in ``columns`` order, the header first if asked.
+    Every field holding a ``\\r`` or a ``\\n`` is quoted: a writer ending its lines with ``\\n``
+    quotes only a ``\\n``, and :func:`read_rows` split a row at a lone ``\\r`` in an image's name
+    or caption (both halves then dropped as incomplete: the job ran again at every rerun). So each
+    row is written ended by ``\\r\\n``, whose characters the writer quotes, then ended by ``\\n``:
+    a row without either character has the bytes it had."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\r\n")
+    lines: list[str] = []
+
+    def line(values: Iterable[str]) -> None:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(values)
+        lines.append(buf.getvalue()[:-2] + "\n")
+
     if header:
-        w.writerow(columns)
+        line(columns)
     for r in rows:
-        w.writerow([_format(r.get(c)) for c in columns])
-    return buf.getvalue()
+        line([_format(r.get(c)) for c in columns])
+    return "".join(lines)
 
 
 def _check_columns(path: Path, columns: Sequence[str]) -> list[str] | None:

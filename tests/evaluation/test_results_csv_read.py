@@ -2,14 +2,22 @@
 288 MB CSV took 3.5 GB in taco plot) is refused in one line before it is read, and a row cut by
 a crash is still left out. A row taco never writes (a bpp of 0 or below, a negative byte count,
 an image of no height or width) is refused in one line naming the CSV, the line and the column,
-as one that is not a number (``taco plot`` drew a curve and a BD-rate from a bpp of -1)."""
+as one that is not a number (``taco plot`` drew a curve and a BD-rate from a bpp of -1). A name or
+caption holding a line break (a lone ``\r`` too) is read back as written."""
 
 from __future__ import annotations
 
 import pytest
 
 import taco.evaluation.runner as runner
-from taco.evaluation.runner import ResultsFileError, UnreadableResultsCSV, read_rows
+from taco.evaluation.runner import (
+    Job,
+    JobResult,
+    ResultsFileError,
+    UnreadableResultsCSV,
+    read_rows,
+    run_jobs,
+)
 
 HEADER = "index,image,setting,value\n"
 
@@ -165,3 +173,35 @@ def test_a_row_with_more_values_than_columns_is_left_out(tmp_path):
     csv_path = tmp_path / "jpeg.csv"
     csv_path.write_text(HEADER + "0,im0.png,,0\n1,im1.png,,1,extra\n2,im2.png,,2\n")
     assert [r["value"] for r in read_rows(csv_path)] == ["0", "2"]
+
+
+BREAKS = ["a cat\ron a mat", "a\r\nb", "a\nb", "\r", "end\r", "\rstart", "a\n\rb", "\r\r\n\n"]
+
+
+def test_names_and_captions_with_line_breaks_are_read_back_as_written(tmp_path):
+    """A lone ``\\r`` in an image's name or caption was written unquoted (a writer ending its lines
+    with ``\\n`` quotes only ``\\n``): the reader split the row there and dropped both halves, so
+    ``taco evaluate`` said ``incomplete: ... lacks 1 per-image result`` and a rerun added another
+    broken row, forever. Written to a rank shard, merged into the CSV by the next run."""
+    columns = ("index", "image", "setting", "caption", "bpp")
+    captions = {f"im{i}{text}.png": text for i, text in enumerate(BREAKS)}
+    captions["im.png"] = 'a dog, "Rex"'  # no line break: the bytes it always had
+    jobs = [Job(i, image, "q1") for i, image in enumerate(captions)]
+
+    def work(job):
+        return JobResult(row={"index": job.index, "caption": captions[job.image], "bpp": 0.5})
+
+    def never(job):
+        raise AssertionError(f"{job.image!r} coded again")
+
+    csv_path, shard = tmp_path / "r.csv", tmp_path / "r.rank1.csv"
+    assert run_jobs(jobs, work, shard, columns, progress=False).coded == len(jobs)
+    text = shard.read_bytes()
+    assert text.startswith(b"index,image,setting,caption,bpp\n0,\"im0a cat\ron a mat.png\",q1,\"a cat\r")
+    assert text.endswith(b'\n8,im.png,q1,"a dog, ""Rex""",0.5\n')
+    expected = [(image, "q1", caption) for image, caption in captions.items()]
+    assert [(r["image"], r["setting"], r["caption"]) for r in read_rows(shard)] == expected
+    assert run_jobs(jobs, never, csv_path, columns, progress=False).coded == 0  # the shard merged
+    assert not shard.exists()
+    assert [(r["image"], r["setting"], r["caption"]) for r in read_rows(csv_path)] == expected
+    assert run_jobs(jobs, never, csv_path, columns, progress=False).coded == 0
