@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..bitstream.container import PAD_MULTIPLES, PAD_REPLICATE_64
-from ..checks import as_float, is_int
+from ..checks import as_float, is_int, is_number
 from ..errors import TacoError, TacoValueError
 from ..messages import docs_ref
 from ..recipe import LAMBDAS
@@ -326,14 +326,16 @@ class ModelConfig:
             if getattr(self, name) not in (True, False) or not isinstance(getattr(self, name), int):
                 raise TacoValueError(f"{name} must be true or false (or 1 or 0), got {getattr(self, name)!r:.40}")
         gamma = self.gamma_init
-        if not (isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and math.isfinite(gamma)):
+        if not is_number(gamma):  # an int past float's range too (JSON's 1 and 400 zeros)
             hint = ""
             if isinstance(gamma, str):  # --set model_overrides.gamma_init=1e-3: YAML 1.1 reads text
                 try:
                     hint = f" (write {float(gamma)!r}: YAML reads {gamma} as text)" if math.isfinite(float(gamma)) else ""
                 except ValueError:
                     pass
-            raise TacoValueError(f"gamma_init must be a finite number, got {gamma!r:.40}{hint}")
+            shown = ("an integer too large for a float" if isinstance(gamma, int) and not isinstance(gamma, bool)
+                     else f"{gamma!r:.40}")  # 400 digits cut to 40 would read as a number in range
+            raise TacoValueError(f"gamma_init must be a finite number, got {shown}{hint}")
         if len(self.groups) > MAX_GROUPS:
             raise TacoValueError(f"groups must list 1..{MAX_GROUPS} channel groups, got {len(self.groups)}")
         if builtin and sum(self.groups) != self.M:

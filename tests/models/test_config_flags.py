@@ -66,3 +66,45 @@ def test_yaml_text_that_is_no_finite_number_gets_no_way_to_write_it(value):
     would be refused again as a number)."""
     with pytest.raises(TacoValueError, match=r"^gamma_init must be a finite number, got '[^']*'$"):
         ModelConfig(N=8, M=16, groups=[4, 4, 8], gamma_init=value)
+
+
+#: JSON's and YAML's ``1`` followed by 400 zeros: an int that ``float()`` cannot take
+#: (``math.isfinite`` raised OverflowError on it, a traceback in taco train and taco models FILE).
+HUGE = 10**400
+
+
+@pytest.mark.parametrize("value", [HUGE, -HUGE, 10**5000], ids=["1e400", "-1e400", "1e5000"])
+def test_an_int_past_a_float_s_range_is_refused_as_a_value_error(value):
+    with pytest.raises(TacoValueError) as caught:
+        ModelConfig(N=8, M=16, groups=[4, 4, 8], gamma_init=value)
+    # its first 40 digits alone (1 and 39 zeros) would read as a number in range
+    assert str(caught.value) == "gamma_init must be a finite number, got an integer too large for a float"
+
+
+def test_an_int_within_a_float_s_range_is_kept_as_it_is():
+    """Kept an int, not made a float: the digest of a config is that of its JSON (1e+300 is not
+    1 and 300 zeros)."""
+    cfg = ModelConfig(N=8, M=16, groups=[4, 4, 8], gamma_init=10**300)
+    assert type(cfg.gamma_init) is int and cfg.gamma_init == 10**300
+
+
+def test_taco_models_refuses_a_checkpoint_header_holding_one(probe, tmp_path, tiny_taco):
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from taco.models import save_checkpoint
+
+    source = save_checkpoint(tiny_taco, tmp_path / "tiny.safetensors")
+    with safe_open(str(source), framework="pt") as f:
+        meta = dict(f.metadata())
+    header = json.loads(meta["taco"])
+    header["config"]["gamma_init"] = HUGE
+    path = tmp_path / "model.safetensors"
+    save_file(load_file(str(source)), str(path), {**meta, "taco": json.dumps(header)})
+    r = probe(tmp_path, "models", str(path))
+    assert r["code"] == 2, r["stderr"]
+    assert r["stderr"].strip() == (
+        f"taco models: error: {path}: invalid model config in the taco header "
+        "(gamma_init must be a finite number, got an integer too large for a float)")
