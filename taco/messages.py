@@ -24,17 +24,31 @@ __all__ = ["SHOWN_PATH_LIMIT", "count", "did_you_mean", "docs_ref", "locale_hint
            "warning_printer"]
 
 
+#: The zero-width non-joiner and joiner: unprintable to Python (format characters), but parts of
+#: words (Persian, Indic scripts) and of emoji (a family, a rainbow flag), that no message escapes.
+_JOINERS = "\u200c\u200d"
+
+
 def one_line(text: str, limit: int = 80) -> str:
     """``text`` with whitespace runs as one space, other unprintable characters (control and
-    escape codes) as ``?``, cut to ``limit`` characters (ending ``...``)."""
-    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
+    escape codes, bidi controls, invisible ones: what :func:`shown_path` escapes, and more) as
+    ``?``, cut to ``limit`` characters (ending ``...``). The zero-width non-joiner and joiner
+    (U+200C, U+200D) stay, as :func:`shown_path` keeps them: emoji and Persian or Indic words
+    need them."""
+    text = "".join(c if c.isprintable() or c in _JOINERS else "?" for c in " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 #: What a file's name must not put into a message as it is: the C0 controls (line feed, carriage
-#: return, ESC, ...), DEL, the C1 controls (NEL, CSI, ...), the line and paragraph separators, and
-#: lone surrogates (surrogateescape's stand-ins for the bytes of a name that is not UTF-8).
-_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: return, ESC, ...), DEL, the C1 controls (NEL, CSI, ...), the line and paragraph separators, the
+#: bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069: a right-to-left override
+#: shows the rest of the line reversed, ``photo\u202egnp.exe`` as ``photoexe.png``, in a terminal
+#: or CI log viewer that lays out bidi text), the invisible zero-width space, word joiner
+#: and byte-order mark (U+200B, U+2060, U+FEFF: ``g\u200bh.png`` looks like ``gh.png``), and lone
+#: surrogates (surrogateescape's stand-ins for the bytes of a name that is not UTF-8). The
+#: zero-width non-joiner and joiner stay (:data:`_JOINERS`).
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060"
+                         r"\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 #: The most characters :func:`shown_path` gives of a path that may be a file's contents: a str of
@@ -46,15 +60,16 @@ SHOWN_PATH_LIMIT = 200
 def shown_path(path: object, limit: int | None = None) -> str:
     """``path`` (a file's name, a path) as a message shows it: as it is, but for the characters
     that would break the message's line, drive the terminal or fail to print (:data:`_UNSHOWABLE`),
-    each written as ``repr`` writes it (``\\n``, ``\\x1b``, ``\\x85``, ``\\u2028``, ``\\udcff``),
-    without ``repr``'s quotes (the message has its own, or none) and without doubling backslashes
-    (a Windows path looks as it is). Spaces and letters of any script are shown unchanged; the
-    result has no character this changes, so showing it again gives it back. Every message and
-    report line that names a file given by a user or found in a folder names it so. Any object
-    is shown (bytes and paths decoded as the file system does; an OSError's ``filename`` may be
-    None). With ``limit`` (:data:`SHOWN_PATH_LIMIT` for a path that may be a file's contents
-    given as a str) a longer text is cut to that many characters, ending ``… (N characters)``;
-    without it nothing is cut (a whole message line is shown so too)."""
+    each written as ``repr`` writes it (``\\n``, ``\\x1b``, ``\\x85``, ``\\u2028``, ``\\u202e``,
+    ``\\udcff``), without ``repr``'s quotes (the message has its own, or none) and without
+    doubling backslashes (a Windows path looks as it is). Spaces and letters of any script are
+    shown unchanged; the result has no character this changes, so showing it again gives it
+    back. Every message and report line that names a file given by a user or found in a folder
+    names it so. Any object is shown (bytes and paths decoded as the file system does; an
+    OSError's ``filename`` may be None). With ``limit`` (:data:`SHOWN_PATH_LIMIT` for a path
+    that may be a file's contents given as a str) a longer text is cut to that many characters,
+    ending ``… (N characters)``; without it nothing is cut (a whole message line is shown so
+    too)."""
     text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)  # also None
     text = _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], text)
     if limit is None or len(text) <= limit:

@@ -96,6 +96,15 @@ def test_the_table_reads_results_with_and_without_the_padded_size() -> None:
     assert "images: a.png 64x64;" in same
 
 
+def test_the_table_shows_an_image_s_name_as_every_message_does() -> None:
+    """``--images "$(printf '\\e]0;pwned\\aa.png')"`` printed ``images: ^[]0;pwned^Ga.png
+    64x64``: an escape code that set the terminal's title."""
+    table = format_table({"mode": "quick", "device": "cpu", "torch": "t", "compressai": "c",
+                          "images": [{"name": "\x1b]0;pwned\x07a.png", "height": 64, "width": 64}],
+                          "config": {"runs": 1, "warmup": 0}, "systems": {}, "ratios": {}})
+    assert "images: \\x1b]0;pwned\\x07a.png 64x64;" in table and "\x1b" not in table
+
+
 THEIRS = '{"theirs": true}\n'
 
 

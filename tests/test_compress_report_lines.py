@@ -46,3 +46,19 @@ def test_end_of_batch_at_one_quality_and_nothing_written(capsys):
     end_of_batch(argparse.Namespace(model=None), resolved, Totals(), Failures("compress"), print,
                  quality=3, sized=False, many=False, seconds=0.25)
     assert capsys.readouterr().out == ""
+
+
+def test_end_of_batch_shows_the_checkpoint_s_name_as_every_message_does(capsys):
+    """``--model "$(printf 'ck\\e[2J\\nx.safetensors')"`` printed the name raw in the summary,
+    twice: an escape code that cleared the screen and a line break in the middle of the line. It
+    is shown escaped, and the way to decode said in words: pasted, the escaped name would name
+    another file."""
+    checkpoint = "ck\x1b[2J\nx.safetensors"
+    totals = Totals()
+    totals.add(_res(50, 0), Path("a.png"))
+    resolved = SimpleNamespace(checkpoint=Path(checkpoint), model=SimpleNamespace(model_id="taco-minilm-tiny"))
+    end_of_batch(argparse.Namespace(model=checkpoint), resolved, totals, Failures("compress"), print,
+                 quality=None, sized=False, many=False, seconds=0.5)
+    assert capsys.readouterr().out == (
+        "compressed 1 image with taco-minilm-tiny (ck\\x1b[2J\\nx.safetensors; decode with --model "
+        "naming this file): 50 bytes, 2.0000 bpp overall, 0.50 s\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,23 @@ def test_demo_calls_any_checkpoint_trained_and_untrained_weights_untrained(tmp_p
     assert out.startswith("model      ") and "UNTRAINED" not in out
     assert main(["demo", "--image", str(photo), "-m", "elic-tiny", "-o", str(tmp_path / "b")]) == 0
     assert "elic-tiny  (UNTRAINED: random weights)" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a name with a control character")
+def test_demo_shows_the_image_s_name_as_every_message_does(tmp_path, capsys):
+    """``taco demo --image "$(printf 'c\\rFORGED.png')"`` printed the name raw on its image,
+    taco file and wrote lines: a carriage return that let the rest overwrite the line."""
+    from taco.cli import main
+
+    image = tmp_path / "c\rFORGED.png"
+    Image.new("RGB", (48, 40), (30, 90, 160)).save(image)
+    assert main(["demo", "--image", str(image), "--caption", "blue", "-m", "elic-tiny",
+                 "-o", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    shown = tmp_path / "d" / "c\\rFORGED"
+    assert "image      c\\rFORGED.png (48x40, " in out and f"taco file  {shown}.taco (" in out
+    assert f"wrote      {shown}.taco, {shown}.decoded.png, {shown}.side-by-side.png\n" in out
 
 
 def test_demo_keeps_existing_files_outside_its_own_folder(tmp_path, capsys, monkeypatch):

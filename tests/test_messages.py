@@ -1,8 +1,10 @@
-"""taco.messages: the wording every command's counts share."""
+"""taco.messages: the wording every command's counts share, and how text from a file is shown."""
 
 from __future__ import annotations
 
-from taco.messages import count, utf8_name, utf8_names
+import pytest
+
+from taco.messages import count, one_line, shown_path, utf8_name, utf8_names
 
 
 def test_a_count_is_singular_for_one_only():
@@ -61,3 +63,36 @@ def test_did_you_mean_folds_case_as_unicode_does_not_only_lowercase() -> None:
     from taco.messages import did_you_mean
 
     assert did_you_mean("MASS", ["maß"]) == " (did you mean 'maß'?)"
+
+
+#: The bidi controls (ALM, LRM, RLM, LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI) and the
+#: invisible zero-width space, word joiner and byte-order mark.
+BIDI_AND_INVISIBLE = ("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                      "\u200b\u2060\ufeff")
+
+
+@pytest.mark.parametrize("char", BIDI_AND_INVISIBLE)
+def test_a_name_s_bidi_controls_and_invisible_characters_are_shown_escaped(char):
+    r"""``[8/14] h/f\u202egnp.exe.png -> out/...`` showed the rest of the line reversed in a
+    terminal or CI log viewer that lays out bidi text, and ``g\u200bh.png`` looked like
+    ``gh.png``: shown_path writes them as repr does (as ``taco models`` said such a name), and
+    one_line as ``?``, as it does every other character shown_path escapes."""
+    name = f"h/f{char}gnp.exe.png"
+    assert shown_path(name) == f"h/f\\u{ord(char):04x}gnp.exe.png" == repr(name)[1:-1]
+    assert shown_path(shown_path(name)) == shown_path(name)  # showing it again changes nothing
+    assert one_line(name) == "h/f?gnp.exe.png"
+
+
+@pytest.mark.parametrize("text", ["\U0001f469\u200d\U0001f469\u200d\U0001f467 family.png",  # one emoji
+                                  "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.png",  # Persian: a ZWNJ
+                                  "\u0915\u094d\u200d\u0937.png"])  # Devanagari: a ZWJ
+def test_the_zero_width_joiner_and_non_joiner_are_kept_by_every_escaper(text):
+    """Emoji and Persian or Indic words need U+200C and U+200D: neither shown_path nor one_line
+    (which wrote them as ``?``) changes them."""
+    assert shown_path(text) == text == one_line(text)
+
+
+def test_one_line_hides_every_character_shown_path_escapes():
+    escaped = [chr(c) for c in range(0x10000) if shown_path(chr(c)) != chr(c)]
+    assert len(escaped) == 32 + 33 + 2 + 15 + 2048  # C0, DEL and C1, U+2028/9, bidi and invisible, surrogates
+    assert [c for c in escaped if one_line(f"a{c}b") == f"a{c}b"] == []

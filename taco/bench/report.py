@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..messages import shown_path
 from .profiling import CATEGORIES
 
 _ROWS = (
@@ -26,11 +27,12 @@ _ROWS = (
 
 
 def _image_size(image: dict[str, Any]) -> str:
-    """``name WxH``, with the size coded where padding changed it (results from before
-    2026-12-07 have only the padded size, as ``width`` / ``height``)."""
+    """``name WxH`` (the name as :func:`~taco.messages.shown_path` shows it), with the size coded
+    where padding changed it (results from before 2026-12-07 have only the padded size, as
+    ``width`` / ``height``)."""
     own, coded = (image["width"], image["height"]), (image.get("padded_width"), image.get("padded_height"))
     padded = f" (padded to {coded[0]}x{coded[1]})" if None not in coded and coded != own else ""
-    return f"{image['name']} {own[0]}x{own[1]}{padded}"
+    return f"{shown_path(image['name'])} {own[0]}x{own[1]}{padded}"
 
 
 def format_table(result: dict[str, Any]) -> str:

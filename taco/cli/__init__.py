@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..distributed import SilentInterrupted, StoppedTogether
 from ..errors import Interrupted
-from ..messages import did_you_mean, to_stderr, warning_printer
+from ..messages import did_you_mean, shown_path, to_stderr, warning_printer
 from .common import (
     COMMAND_HELP,
     INPUT_ERRORS,
@@ -109,7 +109,10 @@ class Parser(argparse.ArgumentParser):
     mean 'compress'?)``; an option whose own value ``--`` (``--model=--``, ``-o--``) argparse
     drops (Python 3.11, 3.12) is one missing its value (``argument --model/-m: expected one
     argument``); where argparse keeps it (3.13), ``--`` is the value. Its help is laid out by
-    :class:`~taco.cli.common.HelpFormatter` unless the parser names another."""
+    :class:`~taco.cli.common.HelpFormatter` unless the parser names another. Its error line
+    shows the words it quotes as :func:`~taco.messages.shown_path` shows a file's name: a word
+    may be one (a glob that matched ``--x<ESC>]0;...``), which sends no escape code to the
+    terminal."""
 
     def __init__(self, **kwargs: Any) -> None:  # (add_parser gives every argument by name)
         kwargs.setdefault("formatter_class", HelpFormatter)
@@ -132,6 +135,9 @@ class Parser(argparse.ArgumentParser):
             one = action.nargs in (None, argparse.OPTIONAL)
             raise argparse.ArgumentError(action, f"expected {'one' if one else 'at least one'} argument")
         return values
+
+    def error(self, message: str) -> NoReturn:
+        super().error(shown_path(message))
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         try:

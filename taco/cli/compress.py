@@ -513,9 +513,14 @@ def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Tota
         note("compress", f"{whose} metadata (EXIF, XMP, IPTC or PNG text: date, camera, GPS, author, "
              "copyright) is not kept in .taco files")
     overall = f"{bits_per_pixel(totals.nbytes, totals.pixels):.4f} bpp overall, " if totals.done else ""
-    # a checkpoint's model id names its architecture: say which weights, which decoding needs
-    weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"
-               if resolved.checkpoint is not None else "")
+    # a checkpoint's model id names its architecture: say which weights, which decoding needs; a
+    # name shown escaped (a line feed, a terminal escape) gets the way in words, as pasted it
+    # would name another file
+    weights = ""
+    if resolved.checkpoint is not None:
+        shown = shown_path(args.model)
+        again = f"--model {shlex.quote(args.model)}" if shown == args.model else "--model naming this file"
+        weights = f" ({shown}; decode with {again})"
     if totals.done or many:
         report(f"compressed {count(totals.done, 'image')} with {resolved.model.model_id}{weights}{at}: "
                f"{totals.nbytes} bytes, {overall}{seconds:.2f} s{failures.summary()}")

@@ -120,14 +120,16 @@ def check_demo_files(out_dir: Path, files: list[Path], replace: bool) -> list[Pa
 
 
 def demo_lines(r: dict[str, Any]) -> list[str]:
-    """What ``taco demo`` prints of :func:`taco.demo.run_demo`'s result."""
+    """What ``taco demo`` prints of :func:`taco.demo.run_demo`'s result, each file named as
+    :func:`~taco.messages.shown_path` names it."""
     taco_path = r["files"][0]
     lines = [f"model      {r['model']}" + ("" if r["trained"] else "  (UNTRAINED: random weights)"),
-             f"image      {Path(r['image']).name} ({r['size']}, {r['source_bytes']:,} bytes as "
-             f"{r['source_format']})",
+             f"image      {shown_path(Path(r['image']).name)} ({r['size']}, "
+             f"{r['source_bytes']:,} bytes as {r['source_format']})",
              f"caption    {r['caption']!r} (used by the encoder only)" if r["reads_text"]
              else f"caption    none ({r['model']} reads no text)",
-             f"taco file  {taco_path} ({r['taco_bytes']} bytes, {r['bpp']:.4f} bpp{_quality(r)})",
+             f"taco file  {shown_path(taco_path)} ({r['taco_bytes']} bytes, {r['bpp']:.4f} bpp"
+             f"{_quality(r)})",
              f"quality    PSNR {r['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(r['lpips_alex'])}"]
     loading = f"; text encoder load {r['text_encoder_load_ms']:.0f} ms" if r["reads_text"] else ""
     lines.append(f"time       encode {r['encode_ms']:.0f} ms, decode {r['decode_ms']:.0f} ms "
@@ -138,7 +140,7 @@ def demo_lines(r: dict[str, Any]) -> list[str]:
             continue
         lines.append(f"{label:<10} {c['bytes']} bytes at quality {c['quality']} (nearest size it "
                      f"makes): PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(c['lpips_alex'])}")
-    lines.append(f"wrote      {', '.join(r['files'])}")  # the .taco too: it was written
+    lines.append(f"wrote      {', '.join(map(shown_path, r['files']))}")  # the .taco too: written
     return lines
 
 

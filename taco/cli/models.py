@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from ..messages import count, one_line, to_stderr
+from ..messages import count, one_line, shown_path, to_stderr
 from .common import COMMAND_HELP, CLIError, path_arg
 from .files import report_to
 
@@ -183,9 +183,11 @@ def cmd_models(args: argparse.Namespace) -> int:
                      "sha256": info.get("sha256"), "trained on": info.get("trained_on"),
                      "note": (shadow_note(info["name"], info["shadowed_checkpoint"])
                               if info.get("shadowed_checkpoint") else None)}
-            # one printable line per value: a checkpoint's record is text from a file
-            say(("\n" if i else "") + "\n".join(f"{k:>14}: {one_line(str(v), 400)}"
-                                                  for k, v in lines.items() if v))
+            # one printable line per value: a checkpoint's record is text from a file; its name and
+            # file as every message names a file (one_line's space for a line break: another name)
+            say(("\n" if i else "") + "\n".join(
+                f"{k:>14}: {shown_path(v) if k in ('name', 'file') else one_line(str(v), 400)}"
+                for k, v in lines.items() if v))
             if info.get("description"):
                 say(textwrap.fill(one_line(info["description"], 2000), 96, initial_indent=" " * 16,
                                   subsequent_indent=" " * 16))
