@@ -35,7 +35,7 @@ import numpy as np
 
 from ..checks import is_number
 from ..errors import TacoValueError
-from ..messages import count
+from ..messages import count, shown_path
 from . import stats
 from .stats import MIN_RESAMPLES, min_pairs, percentile_interval, too_few_resamples
 
@@ -52,6 +52,7 @@ __all__ = [
     "bd_rate",
     "bd_table",
     "format_bd_table",
+    "markdown_cell",
     "metric_bpp",
     "rate_metric",
     "with_unit",
@@ -771,12 +772,14 @@ def _footnotes(notes: _TableNotes, bootstrap: Mapping[str, float | int] | None) 
     return lines
 
 
-def _markdown_text(text: str) -> str:
-    """``text`` (a curve's label) as Markdown shows it, in a table cell as in a paragraph: its
-    ``|`` escaped (``\\|``), which would otherwise end the cell and shift the numbers after it
-    under the wrong headings (a run labelled ``ELIC | ours``), and its backslashes, so that
-    ``a\\|b`` does not escape the backslash instead."""
-    return text.replace("\\", "\\\\").replace("|", "\\|")
+def markdown_cell(text: str) -> str:
+    """``text`` (a curve's label, a caption mode) as Markdown shows it, in a table cell as in a
+    paragraph: its ``|`` escaped (``\\|``), which would otherwise end the cell and shift the
+    numbers after it under the wrong headings (a run labelled ``ELIC | ours``), and its
+    backslashes, so that ``a\\|b`` does not escape the backslash instead; a control character
+    as :func:`taco.messages.shown_path` writes it (``\\n``, ``\\x1b``), where a line feed would
+    end the row and start a forged one and an ESC drive the terminal the table is printed on."""
+    return shown_path(text.replace("\\", "\\\\").replace("|", "\\|"))
 
 
 def format_bd_table(
@@ -797,11 +800,13 @@ def format_bd_table(
     between points over different numbers of images (``images_differ``) ``‡``, the counts in a
     note; one at the rate of all images (``rate_all_images``) ``§``; a note names the cells paired
     over fewer images than a curve's points hold. A ``|`` in a label or the anchor is written
-    ``\\|`` (a backslash ``\\\\``), so that it stays in its cell; :func:`bd_table`'s rows keep
-    the labels as given.
+    ``\\|`` (a backslash ``\\\\``), so that it stays in its cell, and a control character in
+    one, there and in the notes, as :func:`taco.messages.shown_path` writes it (``\\x1b``), so
+    that each line stays one line (:func:`markdown_cell`); :func:`bd_table`'s rows keep the
+    labels as given.
     """
     if not table:
-        return f"Anchor: **{_markdown_text(anchor)}**. No other curve to compare with it: nothing to tabulate.\n"
+        return f"Anchor: **{markdown_cell(anchor)}**. No other curve to compare with it: nothing to tabulate.\n"
     present = {m for row in table.values() for m in row}
     metrics = [m for m in METRIC_ORDER if m in present] + sorted(present - set(METRIC_ORDER))
     head = (["codec"] + [f"BD-rate {m} (%)" for m in metrics]
@@ -810,7 +815,7 @@ def format_bd_table(
     lower_note = (f" (for {', '.join(lower[:-1])}{' and ' if len(lower) > 1 else ''}{lower[-1]} lower "
                   "is better, so < 0 is a gain)" if lower else "")
     lines = [
-        f"Anchor: **{_markdown_text(anchor)}**. BD-rate < 0: fewer bits at equal quality. "
+        f"Anchor: **{markdown_cell(anchor)}**. BD-rate < 0: fewer bits at equal quality. "
         f"BD-metric: quality gain at equal rate{lower_note}. "
         f"Curves interpolated by {METHOD_NAMES.get(method, method)}.",
         "",
@@ -819,12 +824,12 @@ def format_bd_table(
     ]
     notes = _TableNotes()
     for label, row in table.items():
-        cells = [_markdown_text(label)]
+        cells = [markdown_cell(label)]
         for key, fmt in (("bd_rate", "{:+.2f}"), ("bd_metric", "{:+.4f}")):
             for m in metrics:
                 cells.append(_cell(row.get(m, {}), key, fmt))
         lines.append("| " + " | ".join(cells) + " |")
         for m in metrics:
             _cell_notes(notes, label, m, row.get(m, {}))
-    lines += _footnotes(notes, bootstrap)
+    lines += map(shown_path, _footnotes(notes, bootstrap))  # the labels in them: one line each
     return "\n".join(lines) + "\n"

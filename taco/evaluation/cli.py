@@ -48,16 +48,24 @@ def _cli_error(exc: BaseException) -> Exception:
 
 def _text_arg(text: str) -> str:
     """An argparse ``type`` for text drawn in a figure or kept in a result JSON (``--label``,
-    ``--anchor``, ``--title``): one holding a lone surrogate (bytes of the command line that are
-    not UTF-8) is refused, as a caption is (:func:`taco.messages.lone_surrogate`); matplotlib
-    cannot draw it, nor a UTF-8 results file hold it. Where its bytes are UTF-8 text the locale's
-    encoding could not read (``LC_ALL=C``), the refusal says how to have them read
-    (:func:`taco.messages.locale_hint`)."""
+    ``--anchor``, ``--title``, ``--captioner``): one holding a lone surrogate (bytes of the
+    command line that are not UTF-8) is refused, as a caption is
+    (:func:`taco.messages.lone_surrogate`); matplotlib cannot draw it, nor a UTF-8 results file
+    hold it. Where its bytes are UTF-8 text the locale's encoding could not read (``LC_ALL=C``),
+    the refusal says how to have them read (:func:`taco.messages.locale_hint`). One holding a
+    control character or line break is refused too
+    (:func:`~taco.evaluation.result_files.unprintable`): the summary lines and tables print a
+    label, where a line feed would start a forged line and an ESC drive the terminal."""
+    from .result_files import unprintable  # no torch
+
     bad = lone_surrogate(text)
     if bad is not None:
         hint = locale_hint(text)
         raise argparse.ArgumentTypeError(f"holds {bad}, which UTF-8 cannot encode: give it as UTF-8 text"
                                          + (f" ({hint})" if hint else ""))
+    bad = unprintable(text)
+    if bad is not None:
+        raise argparse.ArgumentTypeError(f"holds {bad}: give printable text on one line")
     return text
 
 
@@ -255,13 +263,13 @@ def _incomplete(written: list[Path]) -> list[str]:
             continue
         missing = r.get("jobs_missing")
         what = count(missing, "per-image result") if isinstance(missing, int) else "some per-image results"
-        skipped = [*dict.fromkeys(str(s) for s in r.get("skipped_images") or [])]  # once each
+        skipped = [*dict.fromkeys(shown_path(s) for s in r.get("skipped_images") or [])]  # once each
         if skipped:
             what += f" (unreadable: {', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''})"
             todo = "replace or remove the unreadable files and run again with a fresh --output"
         else:
             todo = "re-run the same command to code what is missing"
-        lines.append(f"{path} lacks {what}: its numbers are not the whole set's; {todo}")
+        lines.append(f"{shown_path(path)} lacks {what}: its numbers are not the whole set's; {todo}")
     return lines
 
 
@@ -338,8 +346,9 @@ def print_summary(written: list[Path]) -> None:
                      for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd") if isinstance(p.get(k), float)]
             images = count(p["images"], "image")
             shared = len(files_of[name(r, p)]) > 1
-            say(f"{name(r, p, shared)} ({images}): " + ", ".join(cells))
-    say("wrote:\n  " + "\n  ".join(str(p) for p in written))
+            # a dataset folder's or a received file's text: no line of its own, no terminal code
+            say(shown_path(f"{name(r, p, shared)} ({images}): " + ", ".join(cells)))
+    say("wrote:\n  " + "\n  ".join(map(shown_path, written)))
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -370,7 +379,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     for p in written:
         if p.suffix == ".md":
             say(p.read_text(encoding="utf-8"))
-    say("wrote:\n  " + "\n  ".join(map(str, written)))
+    say("wrote:\n  " + "\n  ".join(map(shown_path, written)))
     return 0
 
 
@@ -458,7 +467,7 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
                        "--force replaces it") from None
     n_captions = sum(len(r.captions) for r in records)
     report_to([out])(f"{shown_path(out)}: {count(len(records), 'image')}, {count(n_captions, 'caption')} "
-                     f"(captioner: {captioner})")  # a line that cannot be printed names <stdout>, not OUT
+                     f"(captioner: {shown_path(captioner)})")  # a line that cannot be printed names <stdout>, not OUT
     return 0
 
 

@@ -69,7 +69,7 @@ from .quality_names import (
     check_quality_names,
     model_qualities,
 )
-from .result_files import TEXT_COLUMNS, result_rows
+from .result_files import TEXT_COLUMNS, result_rows, unprintable
 from .results import ORIGINALS_FEATURES, code_run, dataset_dir
 from .runner import (
     RESUME_ADVICE,
@@ -146,6 +146,9 @@ class CaptionMode:
         if kind == "fixed" and sep:
             if not text.strip():  # it would be coded, and named in the results, apart from "empty"
                 raise EvaluationError(f"caption mode {spec!r} has no text: use empty for no caption")
+            if bad := unprintable(text):  # in the run's label: printed in summary lines and tables
+                raise EvaluationError(f"caption mode {spec!r}: its text has {bad}: give a caption of "
+                                      "printable text on one line")
             return cls("fixed", text)
         kinds = ("true", "shuffled", "empty", "best-lpips")
         if spec in kinds:
@@ -624,9 +627,11 @@ def format_comparison(comparison: dict[str, Any]) -> str:
     when ``comparison`` has them (as :func:`run_evaluation` writes it); a metric's column names
     its unit where it has one (``Δpsnr (dB)``; bpp is one). A difference without an interval
     (too few images, see :func:`compare_caption_modes`) reads ``mean [no CI]``, with the reason
-    under the table.
+    under the table. A mode's ``|`` (``fixed:a cat | a dog``) stays in its cell
+    (:func:`~taco.evaluation.bdrate.markdown_cell`), and a control character in the title (a
+    folder's name) or a mode is written as :func:`taco.messages.shown_path` writes it.
     """
-    from .bdrate import with_unit
+    from .bdrate import markdown_cell, with_unit
 
     metrics = ("bpp", *IMAGE_METRICS)
     confidence = comparison["bootstrap"]["confidence"]
@@ -635,7 +640,7 @@ def format_comparison(comparison: dict[str, Any]) -> str:
     crop = dataset.get("crop")
     where = (f" on {dataset['name']}" + (f" ({crop} crop)" if crop and crop != "none" else "")
              if dataset.get("name") else "")
-    title = [f"# Caption modes of {name}{where}", ""] if name else []
+    title = [shown_path(f"# Caption modes of {name}{where}"), ""] if name else []  # a folder's name
     lines = [
         *title,
         f"Difference vs `{comparison['reference']}` captions: mean over images "
@@ -658,7 +663,8 @@ def format_comparison(comparison: dict[str, Any]) -> str:
             else:
                 star = "*" if d["significant"] else ""
                 cells.append(f"{d['mean']:+.4g} [{d['low']:+.3g}, {d['high']:+.3g}]{star}")
-        lines.append(f"| {mode} | {e['images']} | {e['identical_files']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {markdown_cell(mode)} | {e['images']} | {e['identical_files']} | "
+                     + " | ".join(cells) + " |")
     if reasons:
         lines += ["", "no CI, so never *:", *(f"- {r}" for r in dict.fromkeys(reasons))]
     return "\n".join(lines) + "\n"
@@ -840,6 +846,8 @@ def _check_config(cfg: EvalConfig) -> None:
 
     codec_labels = {label.lower(): name for name, label in CODEC_LABELS.items()}
     for label in filter(None, (cfg.label, *cfg.model_labels)):
+        if bad := unprintable(label):  # the results' label, printed in summary lines and tables
+            raise EvaluationError(f"--label {label!r} has {bad}: give printable text on one line")
         if label.lower() in codec_labels:  # one curve, one legend entry, one BD row: the codec's
             raise EvaluationError(f"--label {label}: the classic codec {codec_labels[label.lower()]}'s "
                                   "label; give the model a label of its own")

@@ -1070,8 +1070,9 @@ def _bd_table_files(f: _Figure, bd: _BDTable | None) -> dict[Path, bytes]:
         return {}
     anchor, left_out, boot = bd.anchor, f.left_out, bd.bootstrap
     md, json_path = f.outputs()[2:]
-    notes = "".join(f"\n{m.upper()} left out: {why}\n" for m, why in left_out.items())
-    text = f"# BD-rate on {f.ds}\n\n" + format_bd_table(bd.table, anchor, bootstrap=boot, method=BD_METHOD) + notes
+    # the dataset's name (a folder's), how a result measured a metric: a line each, no terminal code
+    notes = "".join(f"\n{m.upper()} left out: {shown_path(why)}\n" for m, why in left_out.items())
+    text = f"# BD-rate on {shown_path(f.ds)}\n\n" + format_bd_table(bd.table, anchor, bootstrap=boot, method=BD_METHOD) + notes
     extra = ({"bootstrap": {**boot, "method": "percentile bootstrap over the images, both curves "
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
              if bd.from_images else {}) | ({"left_out": left_out} if left_out else {})

@@ -1,6 +1,8 @@
 """taco evaluate on hostile leftovers and inputs: rank shards of an interrupted torchrun run
 resumed by one process, a results CSV without an ``image`` column, an incomplete run's exit
-status, malformed COCO captions and Karpathy split files."""
+status, malformed COCO captions and Karpathy split files, text and names holding control
+characters (a ``--label`` whose line feed printed a forged summary line, an output folder whose
+ESC drove the terminal in the ``wrote:`` lines)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import pytest
 
 from taco.data import AnnotationsFileError, CocoCaptions, karpathy_split
 from taco.errors import TacoError
+from taco.evaluation.cli import print_summary
+from taco.evaluation.evaluate import EvalConfig, EvaluationError, run_evaluation
 from taco.evaluation.runner import Job, JobResult, ResultsFileError, read_rows, run_jobs
 
 COLUMNS = ["index", "image", "setting", "value"]
@@ -137,3 +141,78 @@ def test_a_malformed_split_file_is_one_line_and_exit_2_on_the_command_line(taco_
     err = capsys.readouterr().err
     assert rc == 2 and "Traceback" not in err
     assert f"taco evaluate: error: {tmp_path / 'dataset_coco.json'}: not a Karpathy split file" in err
+
+
+CONTROL = {  # text -> what the refusal names
+    "L\x1b]0;pwned\x07\nFORGED": "a control character at character 2, U+001B",
+    "L\nFORGED": "a control character at character 2, U+000A",
+    "Tab\tbed": "a control character at character 4, U+0009",
+    "L\u2028FORGED": "a line separator at character 2, U+2028",
+    "L\x85FORGED": "a control character at character 2, U+0085",
+}
+TEXT_OPTIONS = {  # the command line before the text
+    "evaluate --label": ["evaluate", "DATA", "-m", "elic-tiny", "--label"],
+    "evaluate --anchor": ["evaluate", "DATA", "--classic", "jpeg", "--anchor"],
+    "plot --anchor": ["plot", "DATA", "--anchor"],
+    "plot --title": ["plot", "DATA", "--title"],
+    "import-captions --captioner": ["import-captions", "DATA", "--captioner"],
+}
+
+
+@pytest.mark.parametrize("before", TEXT_OPTIONS.values(), ids=TEXT_OPTIONS.keys())
+@pytest.mark.parametrize("text, said", CONTROL.items(), ids=["escape", "line feed", "tab", "U+2028", "NEL"])
+def test_text_with_control_characters_is_refused_in_one_line(taco_main, tmp_path, capsys, before, text, said):
+    """``--label "$(printf 'L\\e]0;pwned\\a\\nFORGED')"`` set the terminal's title and printed a
+    forged line ``FORGED (taco-minilm-small-q4) on capr (2 images): ...`` in the summary (and the
+    BD table): refused before any work, naming the character."""
+    args = [str(tmp_path / "data") if a == "DATA" else a for a in before]
+    with pytest.raises(SystemExit) as stop:  # argparse's
+        taco_main([*args, text, "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    option = before[-1]
+    assert err.splitlines()[-1] == (f"taco {before[0]}: error: argument {option}: holds {said}: "
+                                    "give printable text on one line")
+    assert text not in err and "\x1b" not in err and "\nFORGED" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_library_label_with_a_control_character_is_refused(tmp_path):
+    """EvalConfig's label would be the results' label, which read_result refuses."""
+    cfg = EvalConfig(datasets=[str(tmp_path)], models=["elic-tiny"], label="a\x1b[2Jb",
+                     output=tmp_path / "out")
+    with pytest.raises(EvaluationError, match=r"^--label 'a\\x1b\[2Jb' has a control character at "
+                                              r"character 2, U\+001B: give printable text on one line$"):
+        run_evaluation(cfg)
+
+
+def test_the_summary_shows_a_results_text_on_its_line(tmp_path, capsys):
+    """A summary line is one line whatever a result's dataset name, setting or model id holds."""
+    path = tmp_path / "jpeg.json"
+    path.write_text(json.dumps({
+        "format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
+        "dataset": {"name": "ph\x1b]0;pwned\x07otos", "kind": "folder", "images": 2},
+        "points": [{"setting": "q50\nFORGED", "images": 2, "bpp": 0.5, "psnr": 30.0}]}))
+    print_summary([path])
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["JPEG q50\\nFORGED on ph\\x1b]0;pwned\\x07otos (2 images): bpp 0.5000, "
+                                "psnr 30.0000", "wrote:", f"  {path}"]
+
+
+def test_written_and_incomplete_files_are_named_as_shown(taco_main, folder_factory, tmp_path, capsys):
+    """``-o "$(printf 'eo\\e]0;pwned\\a')"`` and an unreadable image of such a name: the
+    ``wrote:`` and ``incomplete:`` lines show their control characters escaped."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    broken = folder / "b\x1b]0;x\x07d.png"
+    broken.write_bytes(b"not an image")
+    out = tmp_path / "o\x1b]0;pwned\x07ut"
+    args = ["evaluate", str(folder), "--classic", "jpeg", "--qualities", "jpeg=50", "--crop", "0",
+            "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--bootstrap", "0", "--quiet",
+            "-o", str(out)]
+    assert taco_main(args) == 3
+    captured = capsys.readouterr()
+    shown = f"{tmp_path}/o\\x1b]0;pwned\\x07ut/photos/jpeg.json"
+    assert captured.out.splitlines()[-2:] == ["wrote:", f"  {shown}"]
+    assert (f"taco evaluate: incomplete: {shown} lacks 1 per-image result (unreadable: b\\x1b]0;x\\x07d.png)"
+            in captured.err)
+    assert "\x1b" not in captured.out + captured.err

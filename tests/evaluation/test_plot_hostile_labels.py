@@ -2,7 +2,9 @@
 dataset name) as typed: ``$\\foo{$`` is no mathtext for matplotlib to refuse with a traceback,
 ``$x$`` is not drawn as an italic x, and a label starting with ``_`` (matplotlib's mark of a
 line left out of the legend) is in the legend. A point of a bpp of 0 (no coded file has 0
-bytes; it cannot be on the log bpp axis) is a malformed result, refused in one line."""
+bytes; it cannot be on the log bpp axis) is a malformed result, refused in one line, as is a
+label holding a control character (printed in the BD table, where an ESC drove the terminal and a
+line feed forged a line); a dataset's name or an output's path holding one is shown escaped."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from taco.evaluation.bdrate import format_bd_table, markdown_cell
 from taco.evaluation.plot import plot_results
-from taco.evaluation.result_files import MalformedResult, read_result
+from taco.evaluation.result_files import MalformedResult, read_result, unprintable
 
 POINT = {"setting": "q50", "images": 2, "bpp": 0.5, "psnr": 30.0, "ms_ssim": 0.9, "lpips": 0.1}
 RESULT = {"format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
@@ -91,3 +94,63 @@ def test_text_that_is_not_utf8_is_a_malformed_result(tmp_path, result, said):
         plot_results(folder, tmp_path / "rd")
     assert str(raised.value).startswith(f"{folder / 'r0.json'}: not a taco evaluation result ({said}")
     assert not (tmp_path / "rd.png").exists()
+
+
+@pytest.mark.parametrize("key, text, said", [
+    ("label", "L\x1b[31mab", "its label has a control character at character 2, U+001B"),
+    ("label", "TACO\nFORGED", "its label has a control character at character 5, U+000A"),
+    ("label", "TACO\u2029x", "its label has a paragraph separator at character 5, U+2029"),
+    ("matched_to_label", "T\x9bACO", "its matched_to_label has a control character at character 2, U+009B"),
+])
+def test_a_label_with_a_control_character_is_a_malformed_result(taco_main, tmp_path, capsys, key, text, said):
+    """``taco plot DIR`` with a result whose label is ``L\\u001b[31mab`` wrote the raw ESC into
+    the BD table's anchor line, rows and notes (the file and stdout): refused in one line."""
+    folder = _write(tmp_path / "res", {**MODEL, key: text}, RESULT)
+    with pytest.raises(MalformedResult) as info:
+        read_result(folder / "r0.json")
+    assert str(info.value) == f"{folder / 'r0.json'}: not a taco evaluation result ({said})"
+    assert taco_main(["plot", str(folder), "-o", str(tmp_path / "rd")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"taco plot: error: {info.value}\n" and not captured.out
+    assert not list(tmp_path.glob("rd*"))
+
+
+@pytest.mark.parametrize("text, said", [
+    ("JPEG | ours", None), ("\u00e9l\u00e8ve \u6f22\u5b57 \u00a0", None), ("a\udcffb", None),
+    ("a\x00b", "a control character at character 2, U+0000"),
+    ("ab\x7f", "a control character at character 3, U+007F"),
+    ("\udcff\x1b", "a control character at character 2, U+001B"),  # the surrogate is lone_surrogate's
+])
+def test_unprintable_names_the_first_character_shown_escaped(text, said):
+    assert unprintable(text) == said
+
+
+def test_the_bd_table_shows_control_characters_escaped():
+    """format_bd_table's rows and notes (a library caller's labels, read_result does not check)
+    are one line each, a control character written as shown_path writes it."""
+    nan = float("nan")
+    row = {"psnr": {"bd_rate": nan, "reason": "too few points", "bd_metric": nan,
+                    "bd_metric_reason": "too few points", "images_differ": "L\x1b[31mab\nFORGED 6, A 8"}}
+    text = format_bd_table({"L\x1b[31mab\nFORGED | x": row}, "A\x1b]0;p\x07")
+    assert "\x1b" not in text and "\nFORGED" not in text
+    lines = text.splitlines()
+    assert lines[0].startswith("Anchor: **A\\x1b]0;p\\x07**. BD-rate < 0")
+    assert lines[4] == "| L\\x1b[31mab\\nFORGED \\| x | n/a | n/a |"
+    assert "- L\\x1b[31mab\\nFORGED | x, psnr: too few points" in lines
+    assert markdown_cell("a\\|b\tc") == "a\\\\\\|b\\tc"
+
+
+def test_plot_shows_a_dataset_and_an_output_with_control_characters_escaped(taco_main, tmp_path, capsys):
+    """The BD table's heading (``# BD-rate on DATASET``, in the file and on stdout) and the
+    ``wrote:`` lines (``-o "$(printf 'rd\\e]0;pwned\\a')"``) printed them raw."""
+    dataset = {**RESULT["dataset"], "name": "ph\x1b]0;pwned\x07otos"}
+    folder = _write(tmp_path / "res", {**MODEL, "dataset": dataset}, {**RESULT, "dataset": dataset})
+    stem = tmp_path / "rd\x1b]0;pwned\x07"
+    assert taco_main(["plot", str(folder), "-o", str(stem), "--metrics", "psnr", "--bootstrap", "0"]) == 0
+    out = capsys.readouterr().out
+    shown = f"{tmp_path}/rd\\x1b]0;pwned\\x07"
+    assert out.splitlines()[0] == "# BD-rate on ph\\x1b]0;pwned\\x07otos"
+    assert out.splitlines()[-5:] == ["wrote:", *(f"  {shown}{s}" for s in (".png", ".svg", ".bdrate.md", ".bdrate.json"))]
+    assert "\x1b" not in out
+    md = Path(f"{stem}.bdrate.md").read_text(encoding="utf-8")
+    assert md.startswith("# BD-rate on ph\\x1b]0;pwned\\x07otos\n") and "\x1b" not in md
