@@ -6,19 +6,21 @@ line's: :class:`taco.cli.progress_line.StageReporter`). The loops over many imag
 (``taco caption``, ``taco evaluate``, ``taco train``, and their library functions with
 ``progress=True``) show a :func:`progress_bar`: on a terminal, or in a Jupyter notebook;
 :func:`bar_shown` says whether one is on the line now (:func:`taco.messages.to_stderr` writes
-above it).
+above it). :func:`terminal_columns` is the width both these bars and the command line's
+in-place stage line are drawn in.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sized
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["Progress", "bar_shown", "progress_bar"]
+__all__ = ["Progress", "bar_shown", "progress_bar", "terminal_columns"]
 
 #: ``progress(stage, done, total)``: ``stage`` is a short name ("reading", "converting",
 #: "analysis", "entropy coding", "entropy decoding", "synthesis"); ``done`` of ``total`` parts of
@@ -37,10 +39,14 @@ def progress_bar(
     position: int | None = None,
 ) -> Any:
     """A tqdm bar on stderr (``sys.stderr`` now, as a test or the caller has it), drawn only
-    where stderr is a terminal (a log file or pipe gets no bar) or in a Jupyter kernel
-    (``ipykernel`` imported, stderr no terminal: there tqdm.auto's notebook widget where
-    ipywidgets imports, else a text bar on the cell's stderr), as wide as the terminal is now
-    (``dynamic_ncols``). Over ``iterable`` when given (then ``total`` defaults to its length),
+    where stderr is a terminal that takes the bar's redraws (a log file or pipe gets no bar, nor
+    does a terminal with ``TERM=dumb``, an editor's compile buffer, where each ``\\r`` showed as
+    ``^M``) or in a Jupyter kernel (``ipykernel`` imported, stderr no terminal: there tqdm.auto's
+    notebook widget where ipywidgets imports, else a text bar on the cell's stderr). On a
+    terminal the bar is as wide as :func:`terminal_columns` is at each redraw, one column short
+    (a line filling the last column wraps on some terminals): 80 columns where the terminal
+    reports none (``stty cols 0``, ``docker exec -t`` before its size is set), where tqdm's own
+    measure drew no bar. Over ``iterable`` when given (then ``total`` defaults to its length),
     else updated by hand. ``position``: the row of this bar among several processes' bars (one
     per rank under torchrun). No stderr (``sys.stderr`` None: ``pythonw``, a windowed app,
     ``2>&-``) gets no bar. Where no bar is drawn this gives a counter with the bar's interface
@@ -48,17 +54,21 @@ def progress_bar(
     tqdm: tqdm's first bar, even a disabled one, creates its multiprocessing lock, which fixes
     the host program's start method (a later ``multiprocessing.set_start_method("spawn")``
     raised "context has already been set"). Imports tqdm only when it draws."""
-    bar_class: Any
     if _in_notebook():
-        bar_class = _notebook_bar_class()
+        bar = _notebook_bar_class()(iterable, total=total, initial=initial, desc=desc, unit=unit,
+                                    file=sys.stderr, disable=False, dynamic_ncols=True,
+                                    position=position)
     elif _on_terminal():
         from tqdm import tqdm
 
-        bar_class = tqdm
+        columns, rows = _bar_shape(sys.stderr)
+        bar = tqdm(iterable, total=total, initial=initial, desc=desc, unit=unit, file=sys.stderr,
+                   disable=False, ncols=columns, nrows=rows, position=position)
+        # measured again at each redraw, as tqdm's dynamic_ncols=True does with its own measure
+        # (a callable there is what tqdm keeps for it), which takes a 0-column terminal at its word
+        bar.dynamic_ncols = _bar_shape
     else:
         return _Counter(iterable, total=total, initial=initial)
-    bar = bar_class(iterable, total=total, initial=initial, desc=desc, unit=unit,
-                    file=sys.stderr, disable=False, dynamic_ncols=True, position=position)
     with _SHOWN_LOCK:
         _SHOWN.add(bar)
     return bar
@@ -127,10 +137,45 @@ class _Counter:
         """Nothing: no bar to take away."""
 
 
+def terminal_columns(stream: TextIO, fallback: int = 80) -> int:
+    """The width in columns of the terminal ``stream`` is drawn on: ``COLUMNS`` where set (as
+    :func:`shutil.get_terminal_size` takes it), else the terminal's own, else ``fallback`` (no
+    terminal, or one that reports 0 columns: ``stty cols 0``, ``script``, ``docker exec -t``
+    before its size is set).
+
+    Not :func:`shutil.get_terminal_size`: that measures stdout's terminal, none at all when stdout
+    is redirected (``-o -``, ``> log``) while the line goes to stderr on a narrow one."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # no file descriptor, a closed one, no terminal
+        return fallback
+    return columns if columns > 0 else fallback
+
+
+def _bar_shape(stream: Any) -> tuple[int, int]:
+    """``(columns, rows)`` a tqdm bar on ``stream`` is drawn in now, each one short of the
+    terminal's as tqdm's own measure takes them: the columns :func:`terminal_columns`'s, the rows
+    the terminal's, else tqdm's default 20 (no terminal, or 0 rows: tqdm's own -1 hid the bar
+    behind "... (more hidden) ...")."""
+    try:
+        rows = os.get_terminal_size(stream.fileno()).lines - 1
+    except (AttributeError, ValueError, OSError):
+        rows = 0
+    return terminal_columns(stream) - 1, rows if rows > 0 else 20
+
+
 def _on_terminal() -> bool:
-    """Whether stderr is a terminal, as tqdm's ``disable=None`` takes it (a stream without
-    ``isatty`` is drawn on); no stderr (None), or one closed, is none."""
-    if sys.stderr is None:
+    """Whether stderr is a terminal a bar is redrawn on, as tqdm's ``disable=None`` takes it (a
+    stream without ``isatty`` is drawn on), but not with ``TERM=dumb`` (as
+    :class:`taco.cli.progress_line.StageReporter`: a terminal that cannot take ``\\r``
+    redraws); no stderr (None), or one closed, is none."""
+    if sys.stderr is None or os.environ.get("TERM") == "dumb":
         return False
     isatty = getattr(sys.stderr, "isatty", None)
     if isatty is None:

@@ -1,6 +1,6 @@
 """taco.progress.progress_bar: the one tqdm bar of taco's long loops (on stderr, drawn only on a
-terminal, as wide as it), and the four loops that draw it: ``taco caption``, ``taco evaluate``'s
-jobs and its originals' features, ``taco train``."""
+terminal, as wide as it: tests/test_progress_width.py), and the four loops that draw it: ``taco
+caption``, ``taco evaluate``'s jobs and its originals' features, ``taco train``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ class Terminal(io.StringIO):
         return True
 
 
+@pytest.fixture(autouse=True)
+def a_terminal_that_redraws(monkeypatch):
+    """The terminal these tests' ``Terminal`` stands for takes redraws, whatever TERM the tests
+    run under (an editor's compile buffer sets TERM=dumb)."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
 def test_no_bar_where_stderr_is_no_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     bar = progress_bar(range(3), desc="d", unit="img")
@@ -36,6 +43,22 @@ def test_a_terminal_gets_a_bar_on_stderr(monkeypatch):
     bar.update(1)
     bar.close()
     assert "work" in sys.stderr.getvalue() and "2/4" in sys.stderr.getvalue()
+
+
+def test_a_dumb_terminal_gets_no_bar(monkeypatch):
+    """TERM=dumb (Emacs' compile and shell buffers, some CI log viewers) cannot take tqdm's
+    ``\\r`` redraws: a 20-image ``taco evaluate`` there wrote one 1,954-byte line with 29 of
+    them (``^M``). As the command line's stage line (StageReporter), it gets no bar, as a log
+    file does."""
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    bar = progress_bar(range(3), desc="d", unit="img")
+    assert bar.disable and "tqdm" not in type(bar).__module__
+    assert list(bar) == [0, 1, 2]
+    bar = progress_bar(total=4, desc="train", unit="step")
+    bar.update(2)
+    bar.close()
+    assert sys.stderr.getvalue() == ""
 
 
 @pytest.fixture
@@ -138,6 +161,17 @@ def test_a_kernel_on_a_terminal_draws_as_before(monkeypatch):
     bar = progress_bar(range(2), desc="d", unit="img")
     assert type(bar) is tqdm and not bar.disable
     assert list(bar) == [0, 1] and "2/2" in sys.stderr.getvalue()
+
+
+def test_a_notebook_under_term_dumb_still_gets_its_bar(kernel, monkeypatch):
+    """TERM=dumb is about a terminal's redraws; a kernel's cell is none, and shows the bar."""
+    from tqdm import tqdm
+
+    kernel()
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    bar = progress_bar(range(3), desc="work", unit="img")
+    assert type(bar) is tqdm and list(bar) == [0, 1, 2] and "3/3" in sys.stderr.getvalue()
 
 
 def test_a_log_file_outside_a_notebook_still_gets_no_bar(monkeypatch):

@@ -1,7 +1,12 @@
 """Review R7-A: the in-place progress line still wrapped. It was sized to stdout's terminal (none
 when stdout is redirected, ``-o -`` or ``> log``, so 80 columns while stderr's was 40), and
 :func:`fit_line` counted characters, not terminal columns (a wide, CJK, character takes two). A line wider than the terminal is cut
-from the left, the status kept whole; a log keeps the whole line."""
+from the left, the status kept whole; a log keeps the whole line.
+
+taco.progress.progress_bar's tqdm bar is as wide as the same :func:`terminal_columns`: a terminal
+that reports 0 columns (``stty cols 0``, ``script``, ``docker exec -t`` before its size is set),
+which tqdm's own measure took at its word (a one-block bar, or with 0 rows nothing at all), gets
+a bar 80 columns wide."""
 
 from __future__ import annotations
 
@@ -9,11 +14,12 @@ import io
 import os
 import struct
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from taco.cli.progress_line import StageReporter, fit_line, terminal_columns
+from taco.cli.progress_line import StageReporter, fit_line
+from taco.progress import progress_bar, terminal_columns
 
 
 def columns(text: str) -> int:
@@ -60,18 +66,42 @@ def test_a_wide_status_is_cut_by_columns() -> None:
 
 
 @pytest.fixture
-def narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[io.TextIOWrapper, int]]:
-    """A pseudo-terminal 40 columns wide (stdout, here pytest's capture, is no terminal)."""
+def sized_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[int, int], tuple[io.TextIOWrapper, int]]]:
+    """Makes a pseudo-terminal of ``rows`` by ``cols`` (stdout, here pytest's capture, is no
+    terminal): its screen to write on, and the master end to read what was drawn from."""
     pty = pytest.importorskip("pty")
-    fcntl = pytest.importorskip("fcntl")
-    termios = pytest.importorskip("termios")
+    pytest.importorskip("fcntl")
+    pytest.importorskip("termios")
     monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
-    with open(slave, "w", encoding="utf-8") as screen:
-        yield screen, master
-    os.close(master)
+    made: list[tuple[io.TextIOWrapper, int]] = []
+
+    def make(rows: int, cols: int) -> tuple[io.TextIOWrapper, int]:
+        master, slave = pty.openpty()
+        resize(slave, rows, cols)
+        made.append((open(slave, "w", encoding="utf-8"), master))
+        return made[-1]
+
+    yield make
+    for screen, master in made:
+        screen.close()
+        os.close(master)
+
+
+def resize(fd: int, rows: int, cols: int) -> None:
+    """What a terminal does when its window changes (or ``stty rows R cols C``)."""
+    import fcntl
+    import termios
+
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+@pytest.fixture
+def narrow_terminal(sized_terminal) -> tuple[io.TextIOWrapper, int]:
+    """A pseudo-terminal 40 columns wide."""
+    return sized_terminal(24, 40)
 
 
 def test_the_width_is_the_streams_terminal(narrow_terminal, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,6 +116,50 @@ def test_without_a_terminal_the_fallback(monkeypatch: pytest.MonkeyPatch) -> Non
     assert terminal_columns(io.StringIO()) == 80
     monkeypatch.setenv("COLUMNS", "wide")
     assert terminal_columns(io.StringIO(), fallback=50) == 50
+
+
+def test_a_terminal_of_no_columns_the_fallback(sized_terminal) -> None:
+    screen, _ = sized_terminal(0, 0)
+    assert terminal_columns(screen) == 80
+    assert terminal_columns(screen, fallback=50) == 50
+
+
+def bar_rows(master: int) -> list[str]:
+    """The bar's drawings on the terminal, up to the end of line its ``close`` leaves, each
+    without the spaces tqdm pads a shorter one with (to wipe the longer one before it)."""
+    select = pytest.importorskip("select")
+    shown = b""
+    # what was written reaches the master end in pieces, not always at once; the wait only keeps
+    # a bar that never ends its line from hanging the test
+    while not shown.endswith(b"\n") and select.select([master], [], [], 30)[0]:
+        shown += os.read(master, 65536)
+    return [row.rstrip(" ") for row in shown.decode("utf-8").replace("\n", "\r").split("\r")
+            if row.strip()]
+
+
+@pytest.mark.parametrize(("rows", "cols", "width"),
+                         [(24, 0, 79), (0, 0, 79), (0, 60, 59), (24, 60, 59)])
+def test_the_bar_is_as_wide_as_the_terminal_or_80(sized_terminal, monkeypatch, rows, cols,
+                                                   width) -> None:
+    """One column short of the terminal (of 80 where it reports none), as tqdm draws on one."""
+    screen, master = sized_terminal(rows, cols)
+    monkeypatch.setattr("sys.stderr", screen)
+    bar = progress_bar(total=4, desc="jpeg", unit="img")
+    bar.update(4)
+    bar.close()
+    drawn = bar_rows(master)
+    assert drawn[-1].startswith("jpeg: 100%|" + "\u2588" * 10) and drawn[-1].endswith("]")
+    assert [columns(row) for row in drawn] == [width] * len(drawn)
+
+
+def test_the_bar_follows_the_terminal_when_it_gets_a_size(sized_terminal, monkeypatch) -> None:
+    screen, master = sized_terminal(0, 0)
+    monkeypatch.setattr("sys.stderr", screen)
+    bar = progress_bar(range(4), desc="jpeg", unit="img")
+    resize(screen.fileno(), 24, 50)
+    list(bar)
+    drawn = bar_rows(master)
+    assert columns(drawn[0]) == 79 and columns(drawn[-1]) == 49
 
 
 def test_the_line_on_a_narrow_stderr_fits_it(narrow_terminal) -> None:

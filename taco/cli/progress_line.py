@@ -4,10 +4,11 @@ The codec reports its stages through a :data:`taco.progress.Progress` callback;
 :class:`StageReporter` is the command line's: nothing for an image done within ``delay`` seconds
 (most photos), then one line per stage, with the elapsed time, and a line every ``interval``
 seconds while a stage runs on; on a terminal the line is rewritten in place (cut to the width,
-in columns, of the terminal it is drawn on, :func:`terminal_columns` and :func:`fit_line`, as
-the stream writes it: a character its encoding cannot hold, under ``LC_ALL=C`` most but ASCII,
-takes the columns of its backslash escape; a wrapped line left a stale row per update) and cleared at the end, in a log (or on a terminal with
-``TERM=dumb``) each line is printed once.
+in columns, of the terminal it is drawn on, :func:`taco.progress.terminal_columns` and
+:func:`fit_line`, as the stream writes it: a character its encoding cannot hold, under
+``LC_ALL=C`` most but ASCII, takes the columns of its backslash escape; a wrapped line left a
+stale row per update) and cleared at the end, in a log (or on a terminal with ``TERM=dumb``)
+each line is printed once.
 
 Imports no torch (see :mod:`taco.cli`).
 """
@@ -24,30 +25,12 @@ import unicodedata
 from typing import TextIO
 
 from ..messages import to_stderr
+from ..progress import terminal_columns
 
 
 def stage_delay(args: argparse.Namespace) -> float:
     """Seconds before an image's stages are shown on stderr: 2, or never with --quiet."""
     return float("inf") if args.quiet else 2.0
-
-
-def terminal_columns(stream: TextIO, fallback: int = 80) -> int:
-    """The width in columns of the terminal ``stream`` is drawn on: ``COLUMNS`` where set (as
-    :func:`shutil.get_terminal_size` takes it), else the terminal's own, else ``fallback``.
-
-    Not :func:`shutil.get_terminal_size`: that measures stdout's terminal, none at all when stdout
-    is redirected (``-o -``, ``> log``) while the line goes to stderr on a narrow one."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        columns = os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, ValueError, OSError):  # no file descriptor, a closed one, no terminal
-        return fallback
-    return columns if columns > 0 else fallback
 
 
 #: One unit a line is never cut inside: an escape that :func:`taco.messages.shown_path` writes for
