@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import math
 import numbers
@@ -863,7 +864,9 @@ def _type_ok(value: Any, annotation: Any) -> bool:
 
 
 def _coerce(value: Any, annotation: Any) -> Any:
-    """Fix the two YAML readings that are not what a user means for this field."""
+    """Fix the YAML readings that are not what a user means for this field: ``1e-4`` (a string
+    to YAML 1.1) for a float, a number for text (``out_dir: 2014``, ``data.exclude: [2024]``;
+    :func:`load_yaml` gives a config file's or ``--set``'s as written), and a list of them."""
     if isinstance(value, str) and _type_ok(0.5, annotation) and not _type_ok("", annotation):
         try:  # YAML 1.1 reads 1e-4 (no dot) as a string
             return float(value)
@@ -877,6 +880,8 @@ def _coerce(value: Any, annotation: Any) -> Any:
                 return value
     if isinstance(value, list) and _type_ok([0.5], annotation) and not _type_ok(value, annotation):
         return [_coerce(v, float) for v in value]  # qualities: [2e-4, 4e-4]
+    if isinstance(value, list) and _type_ok([""], annotation) and not _type_ok(value, annotation):
+        return [_coerce(v, str) for v in value]  # data.exclude: [2024], as out_dir: 2024
     return value
 
 
@@ -1009,6 +1014,37 @@ class TagRefused(yaml.YAMLError):
         self.line, self.column = line, column
 
 
+class _WrittenInt(int):
+    """An int as :class:`ConfigLoader` reads it, with its text as written (``text``: ``007``,
+    ``0x1F``, ``+5``), which :func:`load_yaml` keeps where a key takes text."""
+
+    text: str
+
+    def __new__(cls, value: int, text: str) -> _WrittenInt:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+
+class _WrittenFloat(float):
+    """A float as :class:`ConfigLoader` reads it, with its text as written (``1.10``)."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> _WrittenFloat:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+
+def _written_int(loader: yaml.SafeLoader, node: yaml.Node) -> _WrittenInt:
+    return _WrittenInt(loader.construct_yaml_int(node), str(node.value).strip())  # type: ignore[arg-type]
+
+
+def _written_float(loader: yaml.SafeLoader, node: yaml.Node) -> _WrittenFloat:
+    return _WrittenFloat(loader.construct_yaml_float(node), str(node.value).strip())  # type: ignore[arg-type]
+
+
 def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     raise TagRefused(node.tag.rpartition(":")[2], node.start_mark.line + 1,
                      node.start_mark.column + 1)
@@ -1020,7 +1056,7 @@ class ConfigLoader(yaml.SafeLoader):
     ``!!binary``, ``!!timestamp`` and ``!!set`` (:class:`TagRefused`). A bare date
     (``out_dir: 2024-06-01``) is the string it reads as, not a ``datetime.date``: YAML 1.1's
     implicit timestamps are not resolved; nor are its base-60 numbers (``1:30`` is a string,
-    not 90).
+    not 90). Each int and float keeps its text as written (``.text``), for :func:`load_yaml`.
 
     A config has no use for anchors and aliases, and they are a "billion laughs": ten nested
     aliases in 500 bytes load as shared references but expand to 10**10 values when the mapping
@@ -1067,11 +1103,50 @@ ConfigLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 for _tag in ("binary", "timestamp", "set"):
     ConfigLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+ConfigLoader.add_constructor("tag:yaml.org,2002:int", _written_int)
+ConfigLoader.add_constructor("tag:yaml.org,2002:float", _written_float)
 
 
-def load_yaml(text: str) -> Any:
-    """YAML text -> plain data, by :class:`ConfigLoader` (no anchors or aliases)."""
-    return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader: builds plain data only
+def load_yaml(text: str, key: str = "") -> Any:
+    """YAML text (the value of the dotted config ``key``; "": a whole config) -> plain data, by
+    :class:`ConfigLoader` (no anchors or aliases), each number as written where a config key takes
+    text (:func:`numbers_as_written`: ``out_dir: 007`` is the folder ``007``, not 7)."""
+    return numbers_as_written(yaml.load(text, Loader=ConfigLoader), key)  # a SafeLoader: plain data
+
+
+@functools.cache
+def _text_keys() -> frozenset[str]:
+    """The dotted keys of :class:`TrainConfig` and its sections that take text and no number (a
+    path, a name: ``out_dir``, ``data.root``, ``model_id``), and ``KEY[]`` for those whose items
+    do (``data.exclude[]``)."""
+    keys = set()
+    for prefix, cls in (("", TrainConfig), ("data.", DataConfig), ("val.", ValConfig)):
+        for name, annotation in typing.get_type_hints(cls).items():
+            if dataclasses.is_dataclass(annotation):
+                continue
+            if _type_ok("", annotation) and not _type_ok(0, annotation):
+                keys.add(f"{prefix}{name}")
+            elif _type_ok([""], annotation) and not _type_ok([0], annotation):
+                keys.add(f"{prefix}{name}[]")
+    return frozenset(keys)
+
+
+def numbers_as_written(value: Any, key: str = "") -> Any:
+    """Data :class:`ConfigLoader` read for the dotted config ``key`` ("": a whole config), with
+    each number where a key takes text (:func:`_text_keys`) as its text as written: YAML reads
+    ``007`` as 7, ``0755`` as 493, ``2019_01`` as 201901 and ``1.10`` as 1.1, which as text
+    were another folder or name than the one written (and ``time_limit: 010`` 8 s where
+    ``--time-limit 010`` is 10 s); every other number a plain ``int`` or ``float``."""
+    if isinstance(value, dict):
+        return {numbers_as_written(k): numbers_as_written(v, f"{key}.{k}" if key else str(k))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [numbers_as_written(v, f"{key}[]") for v in value]
+    if isinstance(value, (_WrittenInt, _WrittenFloat)):
+        if key in _text_keys():
+            return value.text
+        return int(value) if isinstance(value, int) else float(value)
+    return value
 
 
 _TOML_AT = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
@@ -1224,7 +1299,7 @@ def apply_overrides(values: dict[str, Any], overrides: list[str],
                     if not sep and item.lower().endswith(CONFIG_SUFFIXES) else "")
             raise ConfigError(f"override {shown(item)} is not key=value{hint}")
         try:
-            value = load_yaml(raw) if raw.strip() else None
+            value = load_yaml(raw, key.strip()) if raw.strip() else None
         except KeyGivenTwice as e:  # {a: 1, a: 2}: not a string either
             raise ConfigError(f"override {shown(key.strip())}: key {shown(e.key)} given twice") from None
         except yaml.constructor.ConstructorError as e:  # any other tag (!foo, !!python/...): as in a file
