@@ -19,7 +19,7 @@ from typing import Any
 from ..distributed import DistEnv
 from ..errors import TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
-from ..messages import shown_path, some
+from ..messages import count, shown_path, some
 from .datasets import IMAGE_CONTENT_MARK, DatasetDigests, EvalDataset
 from .measure import (
     SetMetrics,
@@ -41,6 +41,7 @@ from .runner import (
     check_columns,
     check_writable,
     jobs_left,
+    read_rows,
     refuse_linked,
     run_jobs,
     shard_paths,
@@ -52,6 +53,7 @@ __all__ = [
     "NAMES_SIZES",
     "ORIGINALS_FEATURES",
     "check_resume",
+    "check_rows_recorded",
     "check_run_writable",
     "code_run",
     "dataset_dir",
@@ -173,6 +175,29 @@ def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigest
     if untimed == "names and sizes" and digests is not None:  # (untimed is None without digests)
         # a photo replaced by one of the same size looks the same
         _check_not_modified_since(json_path, digests)
+
+
+def check_rows_recorded(json_path: Path, csv_path: Path) -> None:
+    """Refuse to resume the rows of ``csv_path`` (or of its rank shards,
+    :func:`~taco.evaluation.runner.shard_paths`) when ``json_path``, which records what made them,
+    is gone. :func:`code_run` writes the JSON's header before any job runs, so rows without it
+    are of a run whose JSON was deleted (as a refusal of :func:`check_resume` advises): with
+    nothing to compare them to, every row would count as done, and a run on a changed dataset or
+    with another configuration would report the old rows' numbers and record its own
+    configuration for them. A CSV with its header alone (no row) is no refusal."""
+    if json_path.exists():
+        return
+    rows = {path: read_rows(path) for path in [csv_path, *shard_paths(csv_path)]}
+    held = [path for path, found in rows.items() if found]
+    if not held:
+        return
+    jobs = {(r.get("image"), r.get("setting", "")) for found in rows.values() for r in found}
+    files = shown_path(held[0]) if len(held) == 1 else some([shown_path(p) for p in held], 3)
+    raise ResultsFileError(
+        f"{files} {'holds' if len(held) == 1 else 'hold'} {count(len(jobs), 'row')} "
+        f"but {shown_path(json_path)}, which records what made them, is gone: delete "
+        f"{files if len(held) == 1 else 'those files'} too, or choose another --output"
+    )
 
 
 def _compared(run: dict[str, Any]) -> dict[str, Any]:
@@ -391,8 +416,9 @@ def code_run(
     captioner and LPIPS convention, then ``run_settings``; its header
     (:func:`result_header`, ``kind``, ``label``, ``codec``, ``device``) has ``header_fields``,
     ``csv`` and ``header_tail`` besides. On the main process, before anything is written:
-    :func:`check_resume`, ``check(json_path, csv_path)`` (a refusal of its own), the CSV's and
-    its rank shards' ``columns`` (:func:`~taco.evaluation.runner.check_columns`),
+    :func:`check_resume`, the CSV's and its rank shards' ``columns``
+    (:func:`~taco.evaluation.runner.check_columns`), :func:`check_rows_recorded` (rows whose
+    JSON is gone), ``check(json_path, csv_path)`` (a refusal of its own),
     :func:`check_run_writable`, then ``resume_note``, a warning said once the resume is known to
     go on; then the header is written as the JSON where there is none yet. A JSON there (of the
     same configuration: :func:`check_resume`), complete or not, is left as it is until
@@ -421,12 +447,14 @@ def code_run(
                            **(header_fields or {}), csv=csv_path.name, **(header_tail or {}))
     if dist.is_main:
         check_resume(json_path, header["run"], digests=digests)
+        # a file the run may not write or resume is refused before anything is written: a CSV
+        # or rank shard of other columns, rows whose JSON is gone, then a file or features
+        # folder it may not write (those folders only where it will add to them: a job left;
+        # an original's missing)
+        check_columns(csv_path, columns)
+        check_rows_recorded(json_path, csv_path)
         if check is not None:
             check(json_path, csv_path)
-        # a file the run may not write or resume is refused before anything is written: a CSV
-        # or rank shard of other columns, then a file or features folder it may not write (those
-        # folders only where it will add to them: a job left; an original's missing)
-        check_columns(csv_path, columns)
         check_run_writable(json_path, csv_path, features_dir, jobs, sets, dataset=dataset)
         if resume_note:
             warn_at_caller(resume_note, TacoWarning)

@@ -1,6 +1,6 @@
 """What ``taco evaluate`` does not resume because it went stale since it was written: rows of a
 photo replaced by another of the same byte size (the dataset's digests hold each file's
-modification time too), CMMD's CLIP features made by another CLIP (kept under a name that says
+modification time too), rows whose results JSON was deleted (it records what made them), CMMD's CLIP features made by another CLIP (kept under a name that says
 which weights made them), and ``--match-bpp`` rows coded for the bpp of a model run made again
 since (another seed or caption mode: they would keep their old ``target_bpp`` and ``bpp_gap``)."""
 
@@ -56,6 +56,78 @@ def test_a_resume_after_a_same_size_replacement_is_refused(tmp_path, bmp_folder)
     _replace_same_size(root / "a.bmp")
     with pytest.raises(ResultsFileError, match=r"another configuration \(differs in: dataset\)"):
         evaluate_codec(jpeg, open_dataset(str(root)), out, qualities=[50], progress=False)
+
+
+def _transpose(photo: Path) -> None:
+    """Another picture of the photo: its pixels transposed, saved over it."""
+    with Image.open(photo) as im:
+        im.transpose(Image.Transpose.TRANSPOSE).save(photo)
+
+
+def test_rows_whose_json_was_deleted_are_not_resumed(tmp_path, tiny_folder, taco_main, capsys):
+    """A changed image is refused ('differs in: dataset'); with the JSON its refusal names
+    deleted, the rerun took every CSV row as done and reported the old image's numbers, recording
+    the new dataset's digest (exit 0). It is refused now, the CSV left as it was, no JSON written;
+    with the CSV deleted too, the run codes the new image."""
+    out = tmp_path / "ev"
+    argv = ["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=50", "-o", str(out),
+            "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--bootstrap", "0", "--quiet"]
+    assert taco_main(argv) == 0
+    folder = out / tiny_folder.name
+    csv_path, json_path = folder / "jpeg.csv", folder / "jpeg.json"
+    old = {r["image"]: r["psnr"] for r in read_rows(csv_path)}
+    changed = sorted(old)[0]
+    _transpose(tiny_folder / changed)
+    capsys.readouterr()
+    assert taco_main(argv) == 2
+    assert "holds results of another configuration (differs in: dataset)" in capsys.readouterr().err
+    json_path.unlink()
+    before = csv_path.read_bytes()
+    assert taco_main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == (
+        f"taco evaluate: error: {csv_path} holds 4 rows but {json_path}, which records what made them, "
+        f"is gone: delete {csv_path} too, or choose another --output")
+    assert csv_path.read_bytes() == before and not json_path.exists()
+    csv_path.unlink()
+    assert taco_main(argv) == 0
+    new = {r["image"]: r["psnr"] for r in read_rows(csv_path)}
+    assert new[changed] != old[changed]
+    assert {k: v for k, v in new.items() if k != changed} == {k: v for k, v in old.items() if k != changed}
+
+
+def test_rank_shards_whose_json_was_deleted_are_not_resumed(tmp_path, bmp_folder):
+    """Rows an interrupted torchrun left in rank shards count as the CSV's, each file named."""
+    ds, jpeg, out = open_dataset(str(bmp_folder(tmp_path / "bmp"))), get_codec("jpeg"), tmp_path / "out"
+    json_path = evaluate_codec(jpeg, ds, out, qualities=[50, 70], progress=False)
+    csv_path = json_path.with_suffix(".csv")
+    lines = csv_path.read_text().splitlines(keepends=True)
+    shards = [out / "jpeg.rank0.csv", out / "jpeg.rank1.csv"]
+    shards[0].write_text("".join(lines[:2]))
+    shards[1].write_text("".join([lines[0], *lines[2:]]))
+    csv_path.write_text(lines[0])  # its header alone
+    json_path.unlink()
+    with pytest.raises(ResultsFileError) as refused:
+        evaluate_codec(jpeg, ds, out, qualities=[50, 70], progress=False)
+    assert str(refused.value) == (
+        f"{shards[0]}, {shards[1]} hold {len(lines) - 1} rows but {json_path}, which records what made "
+        "them, is gone: delete those files too, or choose another --output")
+    assert [p.read_text() for p in shards] == ["".join(lines[:2]), "".join([lines[0], *lines[2:]])]
+    assert not json_path.exists()
+
+
+def test_a_csv_header_alone_without_its_json_is_no_refusal(tmp_path, bmp_folder):
+    """No row to reuse: a CSV holding its header alone (a run stopped before its first row,
+    its JSON deleted) codes every image."""
+    ds, jpeg, out = open_dataset(str(bmp_folder(tmp_path / "bmp"))), get_codec("jpeg"), tmp_path / "out"
+    json_path = evaluate_codec(jpeg, ds, out, qualities=[50], progress=False)
+    csv_path = json_path.with_suffix(".csv")
+    rows = read_rows(csv_path)
+    csv_path.write_text(csv_path.read_text().splitlines(keepends=True)[0])
+    json_path.unlink()
+    assert evaluate_codec(jpeg, ds, out, qualities=[50], progress=False) == json_path
+    assert read_rows(csv_path) == rows
+    assert json.loads(json_path.read_text())["complete"] is True
 
 
 def _result(codec: str, content: str, tmp_path: Path) -> Path:
