@@ -100,6 +100,7 @@ def test_no_bar_is_a_counter_with_the_bars_interface(monkeypatch, no_bar_left):
 
 
 def test_a_line_goes_above_a_drawn_bar_only_while_it_is_drawn(monkeypatch, no_bar_left):
+    monkeypatch.setenv("TERM", "xterm-256color")  # a terminal that draws bars (not TERM=dumb's)
     monkeypatch.setattr(sys, "stderr", Terminal())
     bar = progress_bar(total=4, desc="work", unit="img")
     bar.update(1)
