@@ -55,8 +55,9 @@ _LEFTOVER_EFFECT = {"RANK": " and would make this process do only its share of t
 
 def dist_env_from_environ() -> DistEnv:
     """Read torchrun's variables (absent: a single process), checked: a :class:`DistEnvError`
-    names the variable and its value when one is not a whole number, when ``WORLD_SIZE`` is
-    below 1 or ``RANK``/``LOCAL_RANK`` is not below it (``RANK`` or ``LOCAL_RANK`` other than 0
+    names the variable and its value when one is not a whole number (or has more digits than
+    ``int()`` reads, 4,300), when ``WORLD_SIZE`` is below 1 or ``RANK``/``LOCAL_RANK`` is not
+    below it (``RANK`` or ``LOCAL_RANK`` other than 0
     with ``WORLD_SIZE`` unset or 1: left over from a torchrun job), and when ``WORLD_SIZE`` > 1
     lacks ``RANK``, ``MASTER_ADDR`` or ``MASTER_PORT`` (unless a process group is joined
     already)."""
@@ -97,7 +98,12 @@ def _whole_number(name: str, default: int) -> int:
     if not (value.isascii() and value.isdigit()):
         raise DistEnvError(f"{name}={value!r} in the environment is not a whole number of 0 or "
                            "more (torchrun sets RANK, LOCAL_RANK and WORLD_SIZE); fix or unset it")
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:  # more digits than int() reads from a text (4,300: sys.get_int_max_str_digits)
+        raise DistEnvError(f"{name} in the environment is a number of {len(value):,} digits "
+                           f"({value[:10]!r}...), far above any rank or number of processes "
+                           "(torchrun sets RANK, LOCAL_RANK and WORLD_SIZE); fix or unset it") from None
 
 
 def _joined_process_group() -> bool:

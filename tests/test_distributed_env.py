@@ -72,6 +72,17 @@ def test_what_torchrun_would_not_set_is_one_error(monkeypatch, values, words):
         assert word in text
 
 
+@pytest.mark.parametrize("name", ["WORLD_SIZE", "RANK", "LOCAL_RANK"])
+def test_a_number_of_more_digits_than_int_reads_is_one_short_error(monkeypatch, name):
+    """int() reads at most 4,300 digits from a text: 5,000 ones were its ValueError's traceback."""
+    set_env(monkeypatch, **{name: "1" * 5000})
+    with pytest.raises(DistEnvError) as caught:
+        dist_env_from_environ()
+    assert str(caught.value) == (f"{name} in the environment is a number of 5,000 digits "
+                                 "('1111111111'...), far above any rank or number of processes "
+                                 "(torchrun sets RANK, LOCAL_RANK and WORLD_SIZE); fix or unset it")
+
+
 def test_run_evaluation_refuses_a_leftover_rank_before_writing(monkeypatch, tmp_path):
     set_env(monkeypatch, RANK="1")
     out = tmp_path / "out"
@@ -85,6 +96,7 @@ def test_run_evaluation_refuses_a_leftover_rank_before_writing(monkeypatch, tmp_
     ({"RANK": "1"}, "left over from a torchrun job"),
     ({"RANK": "abc"}, "RANK='abc' in the environment is not a whole number"),
     ({"RANK": "0", "WORLD_SIZE": "2"}, "MASTER_ADDR and MASTER_PORT unset"),
+    ({"WORLD_SIZE": "1" * 5000}, "WORLD_SIZE in the environment is a number of 5,000 digits"),
 ])
 def test_evaluate_says_it_in_one_line(monkeypatch, tmp_path, capsys, values, word):
     set_env(monkeypatch, **values)
