@@ -459,10 +459,18 @@ _COCO_FILES = {"coco30k": "dataset_coco.json", "coco40k": "annotations/captions_
 
 
 def _kind_and_root(spec: str) -> tuple[str, Path]:
-    """The kind and folder of a dataset spec: ``KIND:PATH``, ``samples`` or a folder path."""
+    """The kind and folder of a dataset spec: ``KIND:PATH``, ``samples`` or a folder path. An
+    empty one, or a ``KIND:`` with an empty ``PATH``, is refused: as a path it is the current
+    folder (``Path("")`` is ``.``), so ``kodak:"$UNSET"`` evaluated the photos there (as the
+    command line's ``path_arg`` refuses an empty path)."""
+    if not spec:
+        raise DatasetError("empty dataset name: give a folder, KIND:DIR or samples (the current folder is .)")
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in DATASET_KINDS:
         kind, rest = ("samples", "") if spec == "samples" else ("folder", spec)
+    elif not rest and kind != "samples":
+        where = "ROOT" if kind in _COCO_FILES else "DIR"
+        raise DatasetError(f"{kind}: names no folder: give {kind}:{where} (the current folder is {kind}:.)")
     return kind, SAMPLES_DIR if kind == "samples" else Path(rest).expanduser()
 
 
@@ -473,8 +481,9 @@ def check_dataset(
     coco30k_protocol: str = "paper",
 ) -> None:
     """A :class:`DatasetError` unless what :func:`open_dataset` lists ``spec``'s images from is
-    there: the folder (not missing, not a file nor a device: a "not a folder" before any file
-    in it is looked for), ``coco30k:ROOT``'s ``dataset_coco.json`` (the
+    there: the folder (named: not an empty spec nor a ``KIND:`` with nothing after it, which
+    would be the current folder; not missing, not a file nor a device: a "not a folder" before
+    any file in it is looked for), ``coco30k:ROOT``'s ``dataset_coco.json`` (the
     official protocol: its captions file, ``captions_file`` or ``ROOT/captions.jsonl``),
     ``coco40k:ROOT``'s ``annotations/captions_val2014.json``; ``coco30k_protocol`` is one it
     knows; and the folder's path and ``captions_file`` are UTF-8 text, as the results files

@@ -67,3 +67,31 @@ def test_a_file_given_as_the_dataset_says_what_a_dataset_is(taco_main, tiny_fold
     assert capsys.readouterr().err.strip().endswith(f"error: {path}: {says}")
     with pytest.raises(DatasetError, match="not a dataset"):  # kodak:FILE the same
         open_dataset(f"kodak:{path}")
+
+
+@pytest.mark.parametrize("kind, where", [("kodak", "DIR"), ("clic", "DIR"), ("folder", "DIR"),
+                                         ("coco30k", "ROOT"), ("coco40k", "ROOT")])
+def test_a_kind_naming_no_folder_is_refused(taco_main, tiny_folder, tmp_path, monkeypatch, capsys,
+                                            kind, where):
+    """``kodak:"$UNSET"`` is ``kodak:``: its empty folder was ``Path("")``, the current folder,
+    whose photos were evaluated and filed as the Kodak set (the coco ones failed later, on a
+    missing ``dataset_coco.json``)."""
+    says = f"{kind}: names no folder: give {kind}:{where} (the current folder is {kind}:.)"
+    monkeypatch.chdir(tiny_folder)  # a folder of photos, as in the report
+    with pytest.raises(DatasetError) as info:
+        open_dataset(f"{kind}:")
+    assert str(info.value) == says
+    out = tmp_path / "out"
+    assert taco_main(["evaluate", f"{kind}:", "-m", "elic-tiny", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == f"taco evaluate: error: {says}"
+    assert not out.exists()
+
+
+def test_an_empty_dataset_name_is_refused_by_the_library_too(tiny_folder, monkeypatch):
+    """The command line's path_arg refuses ``taco evaluate ""``; open_dataset("") opened the
+    current folder."""
+    monkeypatch.chdir(tiny_folder)
+    with pytest.raises(DatasetError, match=r"^empty dataset name: give a folder, KIND:DIR or samples "
+                                           r"\(the current folder is \.\)$"):
+        open_dataset("")
+    assert len(open_dataset("samples:")) == len(open_dataset("samples"))  # samples names no folder
