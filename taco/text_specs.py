@@ -8,13 +8,13 @@ as loading the model does (:func:`taco.models.header.header_config`).
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .checks import is_int
 from .errors import TacoValueError
+from .messages import did_you_mean
 
 __all__ = ["TEXT_ENCODER_OPTIONS", "text_encoder_arguments", "text_encoder_spec_problem"]
 
@@ -49,9 +49,9 @@ def text_encoder_arguments(name: str, options: Mapping[str, Any]) -> Mapping[str
     (:data:`TEXT_ENCODER_OPTIONS`); a TacoValueError (a ValueError) for an unknown name, or an
     option in ``options`` it does not take (the values are not looked at)."""
     if name not in TEXT_ENCODER_OPTIONS:
-        known = f"unknown text encoder {name!r}; known: {', '.join(sorted(TEXT_ENCODER_OPTIONS))}"
-        close = difflib.get_close_matches(name.lower(), TEXT_ENCODER_OPTIONS, n=1)
-        if not close:  # no typo of one (MiniLM, clipp): another model
+        hint = did_you_mean(name, TEXT_ENCODER_OPTIONS)
+        known = f"unknown text encoder {name!r}{hint}; known: {', '.join(sorted(TEXT_ENCODER_OPTIONS))}"
+        if not hint:  # no typo of one (MiniLM, clipp): another model
             known += f" ({_ANOTHER_BERT})"
         raise TacoValueError(known)
     arguments = TEXT_ENCODER_OPTIONS[name]

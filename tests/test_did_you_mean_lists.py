@@ -51,3 +51,44 @@ def test_a_caption_mode_or_classic_codec_typo_gets_a_hint(tmp_path, capsys):
     samples = Path(taco.__file__).parent / "assets" / "samples"
     assert main(["evaluate", str(samples), "--classic", "jpg", "-o", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.rstrip().endswith("(did you mean 'jpeg' or 'bpg'?)")
+
+
+#: ModelConfig's fields, as an unknown one's message lists them.
+MODEL_FIELDS = ("M, N, architecture, ctx_hidden, gamma_init, groups, heads, injector_at, layout, learn_gamma, "
+                "options, param_widths, qualities, residual, text_encoder, text_injection, use_mask")
+
+
+def test_a_model_config_field_typo_names_the_field_and_the_known_ones():
+    """It said only "unknown model config fields: ['residul']"."""
+    with pytest.raises(taco.TacoError) as refused:
+        taco.create_model("taco-tiny", residul="add")
+    assert str(refused.value) == ("unknown model config fields: ['residul'] (did you mean 'residual'?); "
+                                  f"known: {MODEL_FIELDS}")
+
+
+def test_several_unknown_fields_in_a_checkpoint_header_each_name_theirs():
+    from taco.models import CheckpointError, ModelConfig
+
+    with pytest.raises(CheckpointError) as refused:
+        ModelConfig.from_dict({**ModelConfig().to_dict(), "gama_init": 0.5, "residul": "add", "zzz": 1})
+    assert str(refused.value) == ("unknown model config fields: ['gama_init', 'residul', 'zzz']: "
+                                  "'gama_init' (did you mean 'gamma_init'?), 'residul' (did you mean 'residual'?); "
+                                  f"known: {MODEL_FIELDS}")
+
+
+def test_a_backbone_s_typo_is_named_before_its_options():
+    from taco.models import ModelConfig
+
+    assert ModelConfig.unknown_fields_problem({"architecture": "mine", "residul": 1}) == (
+        "unknown model config fields: ['residul'] (did you mean 'residual'?) "
+        "(a backbone's own settings go in options={'residul': ...})")
+
+
+@pytest.mark.parametrize(("name", "meant"), [("minlm", "'minilm'"), ("MiniLM", "'minilm'"), ("clipp", "'clip'")])
+def test_a_text_encoder_typo_names_the_encoder(name, meant):
+    from taco.text_specs import text_encoder_arguments
+
+    with pytest.raises(ValueError) as refused:
+        text_encoder_arguments(name, {})
+    assert str(refused.value) == (f"unknown text encoder {name!r} (did you mean {meant}?); "
+                                  "known: clip, clip-tiny, minilm")

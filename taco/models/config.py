@@ -19,7 +19,7 @@ from typing import Any
 from ..bitstream.container import PAD_MULTIPLES, PAD_REPLICATE_64
 from ..checks import as_float, is_int, is_number
 from ..errors import TacoError, TacoValueError
-from ..messages import docs_ref
+from ..messages import did_you_mean, docs_ref
 from ..recipe import LAMBDAS
 
 #: The entropy model's layouts (:mod:`taco.models.elic`): the authors' code, and CompressAI's
@@ -386,16 +386,23 @@ class ModelConfig:
 
     @classmethod
     def unknown_fields_problem(cls, d: Mapping[str, Any]) -> str | None:
-        """What is wrong with the keys of ``d`` that ModelConfig lacks, pointing a registered
-        backbone's own settings to ``options``; None when it lacks none."""
-        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+        """What is wrong with the keys of ``d`` that ModelConfig lacks: the field each may be a
+        typo of (:func:`~taco.messages.did_you_mean`), then the known fields, or for a
+        registered backbone the way to give its own settings (``options``); None when it lacks
+        none."""
+        fields = sorted(f.name for f in dataclasses.fields(cls))
+        unknown = sorted(set(d) - set(fields))
         if not unknown:
             return None
-        hint = ""
+        typos = {k: hint for k in unknown if (hint := did_you_mean(str(k), fields))}
+        if len(unknown) == 1:
+            close = "".join(typos.values())
+        else:
+            close = ": " + ", ".join(f"{k!r:.50}{hint}" for k, hint in typos.items()) if typos else ""
         if d.get("architecture", cls.architecture) not in BUILTIN_ARCHITECTURES:
             settings = ", ".join(f"{k!r:.50}: ..." for k in unknown[:5])
-            hint = f" (a backbone's own settings go in options={{{settings}}})"
-        return f"unknown model config fields: {unknown}{hint}"
+            return f"unknown model config fields: {unknown}{close} (a backbone's own settings go in options={{{settings}}})"
+        return f"unknown model config fields: {unknown}{close}; known: {', '.join(fields)}"
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of this config.

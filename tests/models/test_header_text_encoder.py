@@ -49,7 +49,7 @@ def _with_encoder(tiny, tmp_path, spec):
 
 
 BAD = [
-    ({"name": "clipp"}, "unknown text encoder 'clipp'; known: clip, clip-tiny, minilm"),
+    ({"name": "clipp"}, "unknown text encoder 'clipp' (did you mean 'clip'?); known: clip, clip-tiny, minilm"),
     ({"name": "clip-tiny", "bogus": 1}, "text encoder 'clip-tiny' takes options ['max_tokens', 'seed'], not ['bogus']"),
     ({"name": "clip-tiny", "seed": "x"}, "text encoder 'clip-tiny': seed must be an integer, not 'x'"),
     ({"name": "clip-tiny", "max_tokens": 0}, "text encoder 'clip-tiny': max_tokens must be an integer >= 2, not '0'"),
@@ -98,7 +98,7 @@ HEAVY = ("torch", "compressai", "transformers", "scipy", "matplotlib")
 
 
 @pytest.mark.parametrize(("spec", "says"), [
-    ({"name": "clipp"}, "unknown text encoder 'clipp'; known: clip, clip-tiny, minilm"),
+    ({"name": "clipp"}, "unknown text encoder 'clipp' (did you mean 'clip'?); known: clip, clip-tiny, minilm"),
     ({"name": "clip-tiny", "bogus": 1},
      "text encoder 'clip-tiny' takes options ['max_tokens', 'seed'], not ['bogus']"),
     ({"name": "clip-tiny", "seed": "x"}, "text encoder 'clip-tiny': seed must be an integer, not 'x'"),
