@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import functools
 import hashlib
+import json
 import math
 import numbers
 import operator
@@ -1284,11 +1285,68 @@ def plain_copy(value: Any, key: str = "") -> Any:
                       "config key takes; write it as text")
 
 
+def _comment_start(raw: str) -> int | None:
+    """Where a YAML comment starts in ``raw`` (a ``--set`` value that YAML read), or None: a
+    ``#`` outside every token YAML found (first, or after a space)."""
+    if "#" not in raw:
+        return None
+    end = 0
+    try:
+        for token in yaml.scan(raw, Loader=ConfigLoader):
+            found = raw.find("#", end, token.start_mark.index)
+            if found >= 0:
+                return found
+            end = max(end, token.end_mark.index)
+    except yaml.YAMLError:  # not so: the text given is the value
+        return None
+    found = raw.find("#", end)
+    return found if found >= 0 else None
+
+
+def _comment_text(key: str, raw: str, at: int, value: Any) -> str:
+    """Why the ``--set`` value ``raw`` for ``key`` is refused: the YAML comment that starts at
+    character ``at`` cut it to ``value``; and how to give it whole."""
+    text = f"'#' starts a YAML comment there (character {at + 1}), which cuts the value to {shown(value)}"
+    if value is not None and not isinstance(value, str):
+        return f"{text}; drop the comment, or quote the text that holds the #"
+    quoted = shlex.quote(f"{key}={json.dumps(raw.strip(), ensure_ascii=False)}")
+    flag = " (or -o, which takes the folder as written)" if key == "out_dir" else ""
+    return f"{text}; quote the value: --set {quoted}{flag}"
+
+
+#: An item of a YAML flow list or mapping that starts with ``*`` (an alias to YAML): a
+#: file-name pattern, as in ``--set 'data.exclude=[*.png]'``.
+_STAR_ITEM = re.compile(r"(?<=[\[{,:])(\s*)(\*[^,\]}]*?)(\s*)(?=[,\]}]|$)")
+#: An item that starts with ``&``: a YAML anchor, so the ``*`` items are meant as aliases.
+_ANCHOR_ITEM = re.compile(r"[\[{,:]\s*&")
+
+
+def _flow_problem(raw: str, error: yaml.YAMLError) -> str:
+    """Why ``raw``, a ``--set`` value starting with ``[`` or ``{``, is not a list or mapping, in
+    one line: an item starting with ``*`` (a pattern, to YAML an alias) with the value quoted,
+    else YAML's problem and the character it is at (``[1, 2``: expected ',' or ']')."""
+    if _STAR_ITEM.search(raw) and not _ANCHOR_ITEM.search(raw):
+        quoted = _STAR_ITEM.sub(lambda m: f"{m[1]}'{m[2].replace(chr(39), chr(39) * 2)}'{m[3]}", raw.strip())
+        return f"* starts a YAML alias; quote a pattern starting with *: {one_line(quoted, SHOWN_VALUE_CHARS)}"
+    if isinstance(error, AliasRefused):
+        return str(error).partition(": ")[2]
+    problem, mark = getattr(error, "problem", None), getattr(error, "problem_mark", None)
+    text = f"not valid YAML: {one_line(problem or str(error), SHOWN_VALUE_CHARS)}"
+    if mark is not None:
+        text += f" (character {mark.index + 1})"
+    if " #" in raw or "\t#" in raw:
+        text += "; '#' after a space starts a YAML comment: quote the text that holds it"
+    return text
+
+
 def apply_overrides(values: dict[str, Any], overrides: list[str],
                     typed: dict[str, Any] | None = None) -> dict[str, Any]:
     """Apply ``key=value`` strings (dotted keys for nested sections, YAML values) to a copy, then
     the items of ``typed`` (dotted key: value as it is, not read as YAML: ``taco train -o DIR``'s
-    folder, ``my runs #1`` or ``yes``, is that text)."""
+    folder, ``my runs #1`` or ``yes``, is that text). A value that is no YAML is the text given,
+    but for one starting with ``[`` or ``{`` for a key that takes no text (``data.exclude=[*.png]``:
+    YAML's problem is said); a value YAML would cut at a comment (``data.root=photos #2``) is a
+    ConfigError saying how to quote it."""
     out = plain_copy(values)
     items: list[tuple[str, Any]] = []
     for item in overrides:
@@ -1306,7 +1364,10 @@ def apply_overrides(values: dict[str, Any], overrides: list[str],
             raise ConfigError(f"override {shown(key.strip())}: not valid YAML: {e.problem}") from None
         except TagRefused as e:  # as in a config file: not the string given either
             raise ConfigError(f"override {shown(key.strip())}: {e.reason}") from None
-        except yaml.YAMLError:  # aliases too: kept as the string given
+        except yaml.YAMLError as e:  # aliases too: a text given unquoted (a: b: c) is that text
+            if raw.lstrip().startswith(("[", "{")) and key.strip() not in _text_keys():
+                # meant as a list or mapping (not a folder '[2024] photos'): what is wrong with it
+                raise ConfigError(f"override {shown(key.strip())}: {_flow_problem(raw, e)}") from None
             value = raw
         except RecursionError:
             raise ConfigError(f"override {shown(key.strip())}: nested too deeply") from None
@@ -1315,6 +1376,11 @@ def apply_overrides(values: dict[str, Any], overrides: list[str],
             if too_many is None:
                 raise
             raise ConfigError(f"override {shown(key.strip())}: {too_many}") from None
+        else:
+            comment = _comment_start(raw)
+            if comment is not None:  # data.root=photos #2 was the folder 'photos'
+                raise ConfigError(f"override {shown(key.strip())}: "
+                                  f"{_comment_text(key.strip(), raw, comment, value)}")
         items.append((key, value))
     for key, value in [*items, *(typed or {}).items()]:
         parts = key.strip().split(".")

@@ -42,8 +42,13 @@ def test_yaml_aliases_are_refused_before_they_expand(tmp_path, capsys):
     assert "alias.json:2:18: YAML anchors and aliases" in _train_error(tmp_path / "alias.json", capsys)
 
 
-def test_an_alias_in_an_override_stays_the_string_given():
-    assert apply_overrides({}, ["lr_milestones=[&a 1, *a]"]) == {"lr_milestones": "[&a 1, *a]"}
+def test_an_alias_in_an_override_is_refused_as_in_a_file():
+    """``--set 'lr_milestones=[&a 1, *a]'`` fell back to the string given, then failed as no
+    list[int]; a text key's value is still the text given."""
+    with pytest.raises(ConfigError, match=r"^override 'lr_milestones': YAML anchors and aliases "
+                                          r"\(&name, \*name\) are not allowed in a config"):
+        apply_overrides({}, ["lr_milestones=[&a 1, *a]"])
+    assert apply_overrides({}, ["out_dir=[&a 1, *a]"]) == {"out_dir": "[&a 1, *a]"}
 
 
 def test_a_config_that_is_not_utf8_is_one_line(tmp_path, capsys):

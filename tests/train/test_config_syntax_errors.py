@@ -1,11 +1,14 @@
 """A config file with a syntax error: ``taco train CONFIG`` says where in one line,
-``PATH:LINE:COL: not valid KIND: PROBLEM``, not PyYAML's several lines of marks and snippets."""
+``PATH:LINE:COL: not valid KIND: PROBLEM``, not PyYAML's several lines of marks and snippets;
+and a ``--set`` value that YAML cuts at a comment or cannot read as the list or mapping it
+starts as is refused saying how to give it."""
 
 from __future__ import annotations
 
 import pytest
 
 from taco.cli import main as taco_main
+from taco.train.config import ConfigError, apply_overrides, load_config
 
 
 @pytest.mark.parametrize(("name", "text", "where", "problem"), [
@@ -38,3 +41,59 @@ def test_an_error_without_a_mark_is_its_first_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == (f"taco train: error: {path}: not valid YAML: unacceptable character #x0001: "
                    "special characters are not allowed\n")
+
+
+@pytest.mark.parametrize(("item", "cut", "how"), [
+    ("data.root=photos #2", "'photos'", """--set 'data.root="photos #2"'"""),
+    ("out_dir=my runs #1", "'my runs'",
+     """--set 'out_dir="my runs #1"' (or -o, which takes the folder as written)"""),
+    ("out_dir=#1", "None", """--set 'out_dir="#1"' (or -o, which takes the folder as written)"""),
+    ("lr_milestones=[1, 2]  # two", r"\[1, 2\]", "drop the comment, or quote the text that holds the #"),
+])
+def test_a_set_value_cut_at_a_comment_is_refused(capsys, item, cut, how):
+    """``--set 'data.root=photos #2'`` trained on the folder 'photos': YAML ends the value at
+    ' #'."""
+    key = item.partition("=")[0]
+    with pytest.raises(ConfigError, match=f"^override '{key}': '#' starts a YAML comment there "
+                                          f"\\(character \\d+\\), which cuts the value to {cut}; "):
+        apply_overrides({}, [item])
+    assert taco_main(["train", "--set", item, "--print-config"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(f"{how}\n"), err
+    if how.startswith("--set "):  # the quoted value given is the text
+        quoted = how.split("'")[1]
+        value = apply_overrides({}, [quoted])
+        for part in key.split("."):
+            value = value[part]
+        assert value == item.partition("=")[2]
+
+
+def test_a_hash_that_is_no_comment_is_kept():
+    assert apply_overrides({}, ['out_dir="my runs #1"', "data.root=a#b", "val.root='c #d'"]) == {
+        "out_dir": "my runs #1", "data": {"root": "a#b"}, "val": {"root": "c #d"}}
+    assert apply_overrides({}, ["data.root=photos\t#2"]) == {"data": {"root": "photos\t#2"}}
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("data.exclude=[*.png]", "* starts a YAML alias; quote a pattern starting with *: ['*.png']"),
+    ("data.exclude=[a*, *.jpg , b]", "quote a pattern starting with *: [a*, '*.jpg' , b]"),
+    ("model_overrides={text_encoder: *x}", "quote a pattern starting with *: {text_encoder: '*x'}"),
+    ("lr_milestones=[1, 2", "not valid YAML: expected ',' or ']', but got '<stream end>' (character 6)"),
+    ("lr_milestones=[1 #, 2]", "(character 9); '#' after a space starts a YAML comment: quote the text "
+                               "that holds it"),
+])
+def test_a_set_list_or_mapping_that_is_no_yaml_says_why(capsys, item, message):
+    """``--set 'data.exclude=[*.png]'`` was the text '[*.png]', then "must be list[str], got
+    '[*.png]'"."""
+    with pytest.raises(ConfigError) as e:
+        load_config(None, [item])
+    assert str(e.value).startswith(f"override '{item.partition('=')[0]}': ")
+    assert str(e.value).endswith(message)
+    assert taco_main(["train", "--set", item, "--print-config"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_text_key_that_is_no_yaml_is_the_text_given():
+    assert load_config(None, ["data.root=[2024] photos", "out_dir={draft"]).out_dir == "{draft"
+    assert load_config(None, ["data.root=[2024] photos"]).data.root == "[2024] photos"
+    assert load_config(None, ["data.exclude=['*.png']"]).data.exclude == ["*.png"]
