@@ -67,3 +67,59 @@ def test_a_named_captions_file_matches_names_in_their_plain_form(tmp_path, capsy
     assert main(["compress", str(root), "--captions", str(named), "-o", str(tmp_path / "out"),
                  "-m", "taco-tiny"]) == 0
     assert "no caption" not in capsys.readouterr().err
+
+
+def _mixed_up_notes(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "--caption takes the caption's text" in line]
+
+
+def test_a_caption_naming_a_captions_file_is_coded_with_a_note(tmp_path, capsys, monkeypatch):
+    """``--caption ../imgs/captions.jsonl`` (``--captions`` meant: one letter) coded the path as
+    the caption, exit 0, unsaid. It is still coded as given (a caption may be a file's name),
+    with a note naming the option that reads the file."""
+    root = _folder(tmp_path, "a.png")
+    monkeypatch.chdir(tmp_path)
+    assert main(["compress", "cap/a.png", "--caption", "cap/captions.jsonl", "-o", "a.taco",
+                 "-m", "taco-tiny", "--quiet"]) == 0
+    assert _mixed_up_notes(capsys.readouterr().err) == [
+        "taco compress: note: --caption takes the caption's text; cap/captions.jsonl is a file: "
+        "did you mean --captions cap/captions.jsonl?"]
+    assert (tmp_path / "a.taco").is_file()
+    # a folder holding a captions.jsonl: its file is named
+    assert main(["compress", "cap/a.png", "--caption", "cap", "-o", "a.taco", "--force",
+                 "-m", "taco-tiny", "--quiet"]) == 0
+    assert _mixed_up_notes(capsys.readouterr().err) == [
+        "taco compress: note: --caption takes the caption's text; cap is a folder: "
+        "did you mean --captions cap/captions.jsonl?"]
+    # a sidecar's .txt: --captions does not read it, its text is what was meant
+    (root / "my caption.txt").write_text("a green field\n", encoding="utf-8")
+    assert main(["compress", "cap/a.png", "--caption", "cap/my caption.txt", "-o", "a.taco", "--force",
+                 "-m", "taco-tiny", "--quiet"]) == 0
+    assert _mixed_up_notes(capsys.readouterr().err) == [
+        "taco compress: note: --caption takes the caption's text; cap/my caption.txt is a file: "
+        "for its text as the caption, give --caption \"$(cat 'cap/my caption.txt')\""]
+
+
+@pytest.mark.parametrize("caption", [
+    "a green field", "", "cap/a.png", "missing.jsonl", "tmp",  # tmp: a folder without captions.jsonl
+])  # fmt: skip
+def test_a_caption_that_names_no_captions_file_gets_no_note(tmp_path, capsys, monkeypatch, caption):
+    _folder(tmp_path)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["compress", "cap/a.png", "--caption", caption, "-o", "a.taco", "-m", "nope"]) == 2
+    assert _mixed_up_notes(capsys.readouterr().err) == []
+
+
+def test_demo_notes_a_caption_naming_a_captions_file_before_its_refusals(tmp_path, capsys, monkeypatch):
+    """taco demo has no --captions: its note says where the demo finds captions itself. Said
+    before anything else is checked (here the model, refused before torch loads)."""
+    _folder(tmp_path, "a.png")
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--caption", "cap/captions.jsonl", "-m", "nope"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        "taco demo: note: --caption takes the caption's text; cap/captions.jsonl is a file (taco demo "
+        "takes no captions file: without --caption it uses the sample's own caption, or --image's "
+        "from its sidecar IMAGE.txt or a captions.jsonl beside it)")
+    assert err[1].startswith("taco demo: error: model 'nope' is neither")

@@ -45,6 +45,7 @@ from .inputs import (
     CaptionSource,
     SidecarUnreadable,
     camera_raw,
+    caption_file_note,
     expand_inputs,
     read_stdin_image,
     refuse_taco_input,
@@ -175,6 +176,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
                                        note_left_out="compress")
     for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
         refuse_taco_input(f)
+    mixed_up = caption_file_note(args.caption)  # --caption FILE meant as --captions FILE
+    if mixed_up:
+        note("compress", mixed_up)
     # folder or file by the arguments as given: `a.jpg ./a.jpg -o out` (one image once its
     # names are merged) still writes into the folder out, as --help says of several images
     to_folder = from_folder or len(args.images) > 1

@@ -10,7 +10,7 @@ from typing import Any
 from ..messages import count, note, shown_path
 from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg
 from .files import check_folder, refuse_stdin, refuse_stdout, report_to
-from .inputs import CaptionSource, refuse_taco_input, uncaptioned_note
+from .inputs import CaptionSource, caption_file_note, refuse_taco_input, uncaptioned_note
 
 
 def register(sub: Any) -> None:
@@ -37,6 +37,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     refuse_stdout(args.output, "demo", "a folder of files", "taco-demo")
     refuse_stdin([args.image], "demo")
     caption, caption_note = args.caption, None
+    mixed_up = caption_file_note(caption, captions_option=False)  # --caption FILE: a file's name coded
+    if mixed_up:
+        note("demo", mixed_up)
     if args.image:  # a .taco named by mistake: say what it is, as compress does
         refuse_taco_input(Path(args.image))
     check_demo_inputs(args.image, args.model)  # before its caption is looked up beside it

@@ -9,6 +9,7 @@ Imports no torch at the top (see :mod:`taco.cli`).
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import sys
 from collections.abc import Callable, Collection, Sequence
@@ -270,6 +271,45 @@ def refuse_taco_input(path: Path) -> None:
     missing one is left to the reader's own "file not found"."""
     if path is not STDIN and path.suffix.lower() == ".taco" and path.is_file():
         raise CLIError(f"{shown_path(path)} is a .taco file, not an image: taco decompress decodes it")
+
+
+#: The suffixes of a file that ``--caption`` naming it was likely meant as captions
+#: (``--captions``, one letter longer): a captions file, a COCO .json, a sidecar's text.
+_CAPTION_FILE_SUFFIXES = frozenset({".jsonl", ".json", ".txt"})
+
+
+def caption_file_note(caption: str | None, *, captions_option: bool = True) -> str | None:
+    """The note for a ``--caption TEXT`` whose text names a captions file here (an existing
+    .jsonl, .json or .txt) or a folder holding a captions.jsonl, or None: ``--caption
+    ../imgs/captions.jsonl`` coded that path as every image's caption, exit 0, where
+    ``--captions`` (one letter longer) was meant. A note, not a refusal: a caption may be a
+    file's name on purpose, and is still coded as given. ``captions_option``: whether the
+    command has ``--captions`` to suggest (``taco demo`` has not: it names the caption the image
+    has beside it)."""
+    if not caption:
+        return None
+    try:
+        path = Path(caption)
+        if path.is_dir():
+            from ..captions_file import FOLDER_CAPTIONS
+
+            meant, kind = path / FOLDER_CAPTIONS, "a folder"
+            if not meant.is_file():
+                return None
+        elif path.suffix.lower() in _CAPTION_FILE_SUFFIXES and path.is_file():
+            meant, kind = path, "a file"
+        else:
+            return None
+    except (OSError, ValueError):  # a name the file system cannot take: a caption
+        return None
+    said = f"--caption takes the caption's text; {caption} is {kind}"
+    if not captions_option:
+        return (f"{said} (taco demo takes no captions file: without --caption it uses the "
+                "sample's own caption, or --image's from its sidecar IMAGE.txt or a captions.jsonl "
+                "beside it)")
+    if meant.suffix.lower() == ".txt":
+        return f"{said}: for its text as the caption, give --caption \"$(cat {shlex.quote(caption)})\""
+    return f"{said}: did you mean --captions {shlex.quote(str(meant))}?"
 
 
 class CaptionSource:
