@@ -315,6 +315,8 @@ def _captions_path(root: Path, captions_file: str) -> Path:
     (``sub/x.jsonl`` for ``ROOT/sub/x.jsonl``), is refused with that path to give."""
     path = Path(captions_file).expanduser()
     if captions_file_is_path(captions_file):
+        if os.path.isdir(path):
+            raise DatasetError(_a_folder(path))
         if not path.is_file():
             inside = root / path
             there = (f" ({shown_path(inside)} exists: give that path)"
@@ -322,6 +324,14 @@ def _captions_path(root: Path, captions_file: str) -> Path:
             raise DatasetError(f"{path}: no such captions file{there}")
         return path.resolve()
     return root / path
+
+
+def _a_folder(path: Path, otherwise: str = "") -> str:
+    """Why the folder ``path``, given as a captions file, is not read: with the path of the
+    ``captions.jsonl`` in it to give where it holds one (else ``otherwise``, a hint)."""
+    inner = path / FOLDER_CAPTIONS
+    there = f" ({shown_path(inner)} exists: give that path)" if os.path.isfile(inner) else otherwise
+    return f"{shown_path(path)}: a folder, not a captions file{there}"
 
 
 def _inside_not_here(inside: Path, captions_file: str) -> None:
@@ -410,8 +420,11 @@ def _folder(
     name = name or dataset_slug(root.resolve().name)
     named = None if captions_file is None else _captions_path(root, captions_file)
     if named is not None and not named.is_file():
-        raise DatasetError(f"captions file -: {STDIN_NOT_READ}" if captions_file == "-"
-                           else f"{named}: no such captions file{_here_hint(captions_file)}")
+        if captions_file == "-":
+            raise DatasetError(f"captions file -: {STDIN_NOT_READ}")
+        if os.path.isdir(named):
+            raise DatasetError(_a_folder(named, _here_hint(captions_file)))
+        raise DatasetError(f"{named}: no such captions file{_here_hint(captions_file)}")
     if named is not None and captions_file is not None and not captions_file_is_path(captions_file):
         _inside_not_here(named, captions_file)
     names = folder_images(root)
@@ -515,6 +528,8 @@ def _checked_spec(spec: str | os.PathLike[str], captions_file: str | os.PathLike
                            f"val2014/ and {_COCO_FILES[kind]})")
     if kind == "coco30k" and coco30k_protocol == "official":
         cap_path = _captions_path(root, captions_file or FOLDER_CAPTIONS)
+        if os.path.isdir(cap_path):
+            raise DatasetError(_a_folder(cap_path))
         if not os.path.isfile(cap_path):
             raise DatasetError(
                 f"{shown_path(cap_path, SHOWN_PATH_LIMIT)} not found: the official coco30k protocol takes its images and captions "
