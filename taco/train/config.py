@@ -1387,6 +1387,8 @@ def apply_overrides(values: dict[str, Any], overrides: list[str],
         node = out
         for part in parts[:-1]:
             child = node.setdefault(part, {})
+            if child is None:  # an empty section (data: with its keys commented out)
+                child = node[part] = {}
             if not isinstance(child, dict):
                 raise ConfigError(f"override {shown(key)}: {shown(part)} is not a section")
             node = child

@@ -51,3 +51,17 @@ def test_an_empty_file_is_an_empty_config(tmp_path, name, text):
     config = tmp_path / name
     config.write_text(text, encoding="utf-8")
     assert load_config(config).out_dir == "runs/taco"
+
+
+def test_an_empty_section_takes_a_dotted_set(tmp_path, capsys):
+    """A config whose ``data:`` and ``val:`` had their keys commented out was accepted, but
+    ``--set data.root=ds`` said "'data' is not a section"."""
+    config = tmp_path / "c.yaml"
+    config.write_text("model: taco-minilm-small\nk_j: 0\ndata:\n  # root: photos\nval:\n", encoding="utf-8")
+    assert load_config(config).data.root is None
+    loaded = load_config(config, ["data.root=ds", "val.root=v", "val.images=3"])
+    assert (loaded.data.root, loaded.val.root, loaded.val.images) == ("ds", "v", 3)
+    assert main(["train", str(config), "--set", "data.root=ds", "--print-config"]) == 0
+    assert "  root: ds\n" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="override 'data.root.x': 'root' is not a section"):
+        load_config(config, ["data.root=ds", "data.root.x=1"])
