@@ -11,14 +11,18 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["IMAGE_SIGNATURES", "TACO_MAGIC", "TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "file_head", "image_file_problem",
-           "image_kind", "text_file_problem", "text_weights_problem"]
+__all__ = ["HEIF_BRANDS", "IMAGE_SIGNATURES", "TACO_MAGIC", "TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "file_head",
+           "image_file_problem", "image_kind", "text_file_problem", "text_weights_problem"]
 
 #: The first bytes of every ``.taco`` file (:mod:`taco.bitstream.container`: ``MAGIC``).
 TACO_MAGIC = b"TACO"
 #: The first bytes of the image files a .taco file or a checkpoint is most often mistaken for.
 IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "a PNG"), (b"\xff\xd8\xff", "a JPEG"), (b"GIF8", "a GIF"),
                     (b"BM", "a BMP"), (b"II*\x00", "a TIFF"), (b"MM\x00*", "a TIFF"))
+#: The major brands of a HEIC/HEIF file (its bytes 8..12, after ``ftyp``): images (heic, heix,
+#: heim, heis, mif1) and image sequences (hevc, hevx, msf1). The one list: :func:`image_kind`
+#: names such a file, and :mod:`taco.images` tells a HEIF without a name (piped in) by it.
+HEIF_BRANDS = frozenset((b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"))
 
 #: The suffixes of a model folder's weight files (transformers' ``model.safetensors``,
 #: ``pytorch_model.bin`` and their shards), which :func:`text_weights_problem` reads.
@@ -37,8 +41,10 @@ def image_kind(head: bytes) -> str | None:
             return kind
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "a WebP"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1"):
-        return "an AVIF" if head[8:12] in (b"avif", b"avis") else "a HEIF"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
+        return "an AVIF"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return "a HEIF"
     return None
 
 

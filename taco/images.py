@@ -43,7 +43,7 @@ from .colour import (
     watch_pillow,
 )
 from .errors import TacoError
-from .filekinds import TACO_MAGIC
+from .filekinds import HEIF_BRANDS, TACO_MAGIC
 from .fileobjects import checked_path, read_file_object
 from .locks import ForkSafeLock
 from .memory import MAX_ENCODE_PIXELS, allocation_failure
@@ -505,7 +505,8 @@ def _open_header(source: Path | IO[bytes], name: str | os.PathLike[str],
             refused = _refused_format(f)
             f.seek(0)
             head = f.read(PNM_HEADER_BYTES + 1)
-            heif = Path(name).suffix.lower() in HEIF_SUFFIXES or head[4:12] in _HEIF_BRANDS
+            # bytes without a name (piped in) are told by ftyp and a major brand
+            heif = Path(name).suffix.lower() in HEIF_SUFFIXES or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS)
         if refused is not None:
             raise ImageReadError(name, f"not an image format taco reads (it is {refused})") from None
         if _pnm(head):
@@ -946,12 +947,6 @@ def _count_frames(im: ImageFile.ImageFile, source: Path | io.BytesIO) -> _Frames
     except Exception as e:  # TypeError "Missing dimensions", SyntaxError, OSError, ValueError, ...
         return _Frames(count, unreadable=one_line(str(e), 200) or type(e).__name__,
                        next_frame=walked_tiff)
-
-
-#: How a HEIC/HEIF file's bytes 4..12 start (``ftyp`` and its major brand): bytes without a name
-#: (piped in) are told by these.
-_HEIF_BRANDS = frozenset(b"ftyp" + brand for brand in (b"heic", b"heix", b"heim", b"heis", b"hevc",
-                                                       b"hevx", b"mif1", b"msf1"))
 
 
 def _register_heif(path: str | os.PathLike[str]) -> None:
