@@ -16,9 +16,11 @@ three JSON layouts (read from their repository and their loaders; the files are 
 Other tools' captions are read too: a COCO captions file (``captions_val2014.json``:
 ``{"images": [{"id", "file_name"}], "annotations": [{"image_id", "caption"}]}``, every caption of
 an image kept; read by :func:`taco.captions_file.coco_caption_records`, as ``coco40k:`` reads it,
-an id a whole number, ``"74"`` the same as ``74``) and a list of ``{"image": NAME, "caption":
-CAPTION}`` objects (the name's key ``image``, ``file`` or ``file_name``, the captions'
-``caption``, ``captions`` or ``text``: a string or a list of strings). Any other layout is refused naming these.
+an id a whole number, ``"74"`` the same as ``74``) and ``{"image": NAME, "caption": CAPTION}``
+objects (the name's key ``image``, ``file`` or ``file_name``, the captions' ``caption``,
+``captions`` or ``text``: a string or a list of strings), a list of them, one alone or one a line
+(JSON Lines: a captions.jsonl of taco's is read too, with a warning that taco reads it as it is).
+Any other layout is refused naming these.
 
 Each image becomes one line ``{"image": NAME, "captions": [...], "captioner": SOURCE}`` (the
 format of :class:`taco.data.CaptionedFolder` and ``taco caption``), sorted by name as the
@@ -47,11 +49,13 @@ from taco.captions_file import (
     CocoCaptionsError,
     coco_caption_records,
     image_name_problem,
+    is_caption_line,
 )
-from taco.messages import locale_hint, lone_surrogate, stdin_refused
+from taco.messages import locale_hint, lone_surrogate, shown_path, stdin_refused
 
-from ..errors import TacoError
-from ..jsonfiles import JSONFileTooLarge, read_json
+from ..errors import TacoError, TacoWarning, warn_at_caller
+from ..fileobjects import read_file_within
+from ..jsonfiles import UTF16_TEXT, JSONFileTooLarge, load_json, utf16_start
 
 __all__ = [
     "CAPTION_JSON_MAX_BYTES",
@@ -95,27 +99,67 @@ def _keeping_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _load_json(given: str | os.PathLike[str]) -> object:
-    """The JSON value in ``given`` (:func:`taco.jsonfiles.read_json`, within
-    :data:`CAPTION_JSON_MAX_BYTES`), keeping the values of a key an object repeats
-    (:func:`_keeping_repeats`); or a :class:`CaptionImportError` naming it and saying why.
-    ``-`` as given is no stream here (the captioner recorded is the file's name): when no file
-    ``-`` is there it is refused in the words of the other commands that read no standard input
-    (name a file, ``./-`` for a file named ``-``); a missing ``./-`` is a file not there (the
-    test is of the name as given: ``Path("./-")`` is ``-``). ``/dev/stdin`` is read."""
+class _Lines(list[tuple[int, Any]]):
+    """The objects of a JSON Lines file, one a line: (line number, value) (:func:`_json_lines`)."""
+
+
+def _load_json(given: str | os.PathLike[str], *, lines: bool = False) -> tuple[object, str]:
+    """The JSON value in ``given`` and the file's text (UTF-8, a byte-order mark at its start
+    taken, read only within :data:`CAPTION_JSON_MAX_BYTES`, as :func:`taco.jsonfiles.read_json`
+    reads a file), keeping the values of a key an object repeats (:func:`_keeping_repeats`); or a
+    :class:`CaptionImportError` naming it and saying why. ``lines``: a file of one JSON object a
+    line (JSON Lines, a captions.jsonl) is read as such, its value a :class:`_Lines`
+    (:func:`_json_lines`). ``-`` as given is no stream here (the captioner recorded is the file's
+    name): when no file ``-`` is there it is refused in the words of the other commands that read
+    no standard input (name a file, ``./-`` for a file named ``-``); a missing ``./-`` is a file
+    not there (the test is of the name as given: ``Path("./-")`` is ``-``). ``/dev/stdin`` is
+    read (once: its text is kept)."""
     name = os.fspath(given)  # as given, in the messages: ./- is no -
     try:
-        return read_json(Path(given), CAPTION_JSON_MAX_BYTES, object_pairs_hook=_keeping_repeats)
+        data, size = read_file_within(Path(given), CAPTION_JSON_MAX_BYTES)
     except OSError as exc:
         if name == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
             raise CaptionImportError(stdin_refused("import-captions")) from None
         raise CaptionImportError(f"{name}: cannot read ({exc.strerror})") from None
-    except JSONFileTooLarge as exc:
-        raise CaptionImportError(f"{name}: {exc} from a caption JSON") from None
+    if size > CAPTION_JSON_MAX_BYTES:
+        raise CaptionImportError(f"{name}: {JSONFileTooLarge(size, CAPTION_JSON_MAX_BYTES)} from a caption JSON")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CaptionImportError(f"{name}: cannot be read as JSON "
+                                 f"({UTF16_TEXT if utf16_start(data) else 'not UTF-8 text'})") from None
+    try:
+        return load_json(text, object_pairs_hook=_keeping_repeats), text
     except json.JSONDecodeError as exc:
-        raise CaptionImportError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    except ValueError as exc:  # not UTF-8, a number of thousands of digits, arrays nested thousands deep
+        found = _json_lines(name, text) if lines and exc.msg == "Extra data" else None
+        if found is None:
+            raise CaptionImportError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        return found, text
+    except ValueError as exc:  # a number of thousands of digits, arrays nested thousands deep
         raise CaptionImportError(f"{name}: cannot be read as JSON ({exc})") from None
+
+
+def _json_lines(name: str, text: str) -> _Lines | None:
+    """The objects of ``text`` read as JSON Lines (one JSON value a line, blank lines skipped),
+    when its first line that is not blank is one JSON object alone (else None: JSON with extra
+    data, refused as it is); a line that is not JSON is then a :class:`CaptionImportError` naming
+    it. Lines end with ``\\n`` (a ``\\r`` before it is no part of the line), as JSON Lines do."""
+    numbered = [(n, line.removesuffix("\r")) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+    try:
+        if not numbered or not isinstance(load_json(numbered[0][1]), dict):
+            return None
+    except ValueError:
+        return None
+    found = _Lines()
+    for n, line in numbered:
+        try:
+            found.append((n, load_json(line, object_pairs_hook=_keeping_repeats)))
+        except json.JSONDecodeError as exc:
+            raise CaptionImportError(f"{name}: line {n} is not valid JSON ({exc.msg}, column {exc.colno}); "
+                                     "the file is read as JSON Lines, one object a line") from None
+        except ValueError as exc:
+            raise CaptionImportError(f"{name}: line {n} cannot be read as JSON ({exc})") from None
+    return found
 
 
 def _clean(captions: Iterable[str]) -> list[str]:
@@ -124,8 +168,9 @@ def _clean(captions: Iterable[str]) -> list[str]:
 
 #: The layouts :func:`read_caption_json` reads, as its refusals name them.
 _LAYOUTS = ('{"NAME": "CAPTION", ...}, {"NAME": ["CAPTION", ...], ...}, a COCO captions file '
-            '({"images": [{"id", "file_name"}], "annotations": [{"image_id", "caption"}]}) or a list of '
-            '{"image": "NAME", "caption": "CAPTION"} objects')
+            '({"images": [{"id", "file_name"}], "annotations": [{"image_id", "caption"}]}), '
+            '{"image": "NAME", "caption": "CAPTION"} alone or one a line (JSON Lines), or a list of such '
+            'objects')
 
 #: The keys of an image's name and of its captions in a list of objects, either of each.
 _NAME_KEYS = ("image", "file", "file_name")
@@ -138,10 +183,14 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     Takes ``{NAME: CAPTION}`` (the authors' OFA files) and ``{NAME: [CAPTION, ...]}`` (their COCO
     pairs); a COCO captions file (``captions_val2014.json``: ``{"images": [{"id", "file_name"},
     ...], "annotations": [{"image_id", "caption"}, ...]}``, every caption of an image kept, in
-    annotation order, as ``coco40k:`` reads it); and a list of objects, one per image or per
-    caption, naming the image by ``image``, ``file`` or ``file_name`` and its captions by
-    ``caption``, ``captions`` or ``text`` (a string or a list of strings). UTF-8, a byte-order
-    mark at the start taken. A list of names (``mscoco_30k_list.json``) has no captions and is
+    annotation order, as ``coco40k:`` reads it); and objects, one per image or per caption,
+    naming the image by ``image``, ``file`` or ``file_name`` and its captions by ``caption``,
+    ``captions`` or ``text`` (a string or a list of strings): a list of them, one alone (an
+    object with any of those keys is one image's, not ``{NAME: CAPTION}``), or one a line (JSON
+    Lines, as a captions.jsonl: its first line that is not blank one object, each line read as an
+    item of a list; a file taco's captions reader takes as it is, one line or more, is read so
+    with a :class:`~taco.errors.TacoWarning` saying so). UTF-8, a byte-order mark at the start
+    taken. A list of names (``mscoco_30k_list.json``) has no captions and is
     refused with a hint to pass it as ``--images``; any other layout is refused naming those read.
     A ``NAME`` that names no file inside the images' folder (an absolute path, a ``..`` part:
     :func:`taco.captions_file.image_name_problem`) is refused, as taco's datasets would refuse
@@ -149,12 +198,22 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     two COCO images of one file name) keeps the captions of both, in file order, as a
     captions.jsonl's lines naming one image merge (:func:`taco.captions_file.read_captions_file`).
     """
-    data = raw = _load_json(path)
+    data, text = _load_json(path, lines=True)
+    raw = data
     path = os.fspath(path)  # as given, in the messages: ./- is no -
-    if isinstance(data, list):
-        data = _from_list(path, data)
+    if isinstance(data, _Lines):
+        data = _from_objects(path, [(f"line {n}", item) for n, item in data])
+    elif isinstance(data, list):
+        if data and all(isinstance(n, str) for n in data):
+            raise CaptionImportError(
+                f"{path} is a list of {len(data)} image names without captions: give it with "
+                "--images LIST.json, and a captions file (e.g. mscoco_val41k_img_cap_pair.json) as FILE"
+            )
+        data = _from_objects(path, [(f"item {i} of the list", item) for i, item in enumerate(data)])
     elif isinstance(data, dict) and _is_coco(data):
         data = _from_coco(path, data)
+    elif isinstance(data, dict) and any(k in data for k in (*_NAME_KEYS, *_CAPTION_KEYS)):
+        data = _from_objects(path, [("the object", data)])  # one image's, not {NAME: captions}
     if not isinstance(data, dict) or not data:
         raise CaptionImportError(
             f"{path}: expected {_LAYOUTS}; got "
@@ -184,21 +243,28 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
             which = "the image name" if in_name else "a caption of"
             raise CaptionImportError(f"{path}: {which} {name!r:.60} holds {bad}, which UTF-8 cannot write")
         out[name] = captions
+    if isinstance(raw, (_Lines, dict)) and out and _captions_file_text(text):
+        warn_at_caller(f"{shown_path(path)} is in taco's captions.jsonl format already (JSON Lines): taco "
+                       "reads it as it is, no import needed (taco evaluate --captions FILE, or the file saved "
+                       "as captions.jsonl beside the images)", TacoWarning)
     return out
 
 
-def _from_list(path: str, data: list[Any]) -> dict[str, Any]:
-    """A JSON list -> ``{NAME: _Repeated([captions value, ...])}``: a list of objects naming an
-    image and its captions (:data:`_NAME_KEYS`, :data:`_CAPTION_KEYS`); a list of names is
-    refused with the ``--images`` hint, anything else naming the layouts read."""
-    if data and all(isinstance(n, str) for n in data):
-        raise CaptionImportError(
-            f"{path} is a list of {len(data)} image names without captions: give it with "
-            "--images LIST.json, and a captions file (e.g. mscoco_val41k_img_cap_pair.json) as FILE"
-        )
+def _captions_file_text(text: str) -> bool:
+    """Whether taco's reader of a captions file takes ``text`` as it is: every line a record
+    (:func:`taco.captions_file.is_caption_line`; one at least), a blank line none."""
+    lines = text.split("\n")
+    return any(line.strip() for line in lines) and all(map(is_caption_line, lines))
+
+
+def _from_objects(path: str, items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Objects, each naming an image and its captions (:data:`_NAME_KEYS`,
+    :data:`_CAPTION_KEYS`), ``(where, object)`` (``where``: "item 3 of the list", "line 4",
+    "the object", in a refusal) -> ``{NAME: _Repeated([captions value, ...])}``; any other value
+    is refused naming the layouts read."""
     out: dict[str, Any] = {}
-    for i, item in enumerate(data):
-        shown = f"{path}: item {i} of the list, {json.dumps(item)[:60]},"
+    for where, item in items:
+        shown = f"{path}: {where}, {json.dumps(item)[:60]},"
         if not isinstance(item, dict):
             raise CaptionImportError(f"{shown} is no object (the layouts read: {_LAYOUTS})")
         names = [k for k in _NAME_KEYS if k in item]
@@ -259,7 +325,7 @@ def _check_name(path: str, name: str) -> None:
 def read_image_list(path: str | os.PathLike[str]) -> list[str]:
     """A JSON list of image names (the authors' ``mscoco_30k_list.json``), duplicates removed;
     each must name a file inside the images' folder, as in :func:`read_caption_json`."""
-    data = _load_json(path)
+    data, _ = _load_json(path)
     path = os.fspath(path)  # as given, in the messages: ./- is no -
     if not isinstance(data, list) or not data or not all(isinstance(n, str) and n for n in data):
         raise CaptionImportError(f'{path}: expected a non-empty JSON list of image names ["NAME", ...]')

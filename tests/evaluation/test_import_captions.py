@@ -1,7 +1,8 @@
 """taco import-captions: the authors' caption JSON layouts -> captions.jsonl -> evaluation sets.
 The two most common caption JSONs of other tools are read too: COCO's own ``captions_*.json``
-(as ``coco40k:`` reads it: every caption of an image, in annotation order) and a list of
-``{"image", "caption"}`` objects; a layout still not read is refused naming those that are."""
+(as ``coco40k:`` reads it: every caption of an image, in annotation order) and
+``{"image", "caption"}`` objects, in a list, alone, or one a line (JSON Lines); a layout still not
+read is refused naming those that are."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from taco.data import CocoCaptions
+from taco.errors import TacoWarning
 from taco.evaluation.datasets import open_dataset
 from taco.evaluation.import_captions import CaptionImportError, import_captions, read_caption_json
 
@@ -218,3 +220,93 @@ def test_a_coco_file_with_one_id_twice_is_refused(tmp_path):
             "annotations": [{"image_id": 74, "caption": "a dog"}]}
     with pytest.raises(CaptionImportError, match=r"images\[1\] has the id 74 of an image before it"):
         read_caption_json(_compact_json(tmp_path / "captions_val2014.json", coco))
+
+
+ONE = '{"image": "a.png", "captions": ["a cat"]}\n'
+ALREADY = "is in taco's captions.jsonl format already (JSON Lines): taco reads it as it is, no import needed"
+
+
+@pytest.mark.parametrize(("name", "text", "taco_format"), [
+    ("one.jsonl", ONE, True),
+    ("one.json", '{"image": "a.png", "caption": "a cat"}', True),
+    ("one.json", json.dumps({"file_name": "a.png", "text": ["a cat"]}, indent=4), False),
+    ("one.json", json.dumps({"image": "a.png", "caption": "a cat", "captioner": "me"}, indent=4), False),
+])
+def test_one_object_is_one_image(taco_main, tmp_path, capsys, name, text, taco_format):
+    """One image's object alone was read as {NAME: CAPTION}: ONE gave 'out.jsonl: 2 images, 2
+    captions', the images 'captions' (caption 'a cat') and 'image' (caption 'a.png')."""
+    (tmp_path / name).write_text(text)
+    out = tmp_path / "out.jsonl"
+    assert taco_main(["import-captions", str(tmp_path / name), "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "out.jsonl: 1 image, 1 caption" in captured.out
+    assert _lines(out) == [{"image": "a.png", "captions": ["a cat"], "captioner": name}]
+    assert (ALREADY in captured.err) is taco_format
+    assert len(captured.err.strip().splitlines()) == taco_format
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ({"image": "a.png", "file": "b.png", "caption": "x"},
+     "the object, {\"image\": \"a.png\", \"file\": \"b.png\", \"caption\": \"x\"}, must give an image name by one "
+     "of 'image', 'file', 'file_name'"),
+    ({"image": "a.png", "caption": "x", "captions": ["y"]}, "must give its captions by one of 'caption', 'captions'"),
+    ({"image": "a.png"}, "the object, {\"image\": \"a.png\"}, must give its captions by one of"),
+    ({"caption": "a cat"}, "the object, {\"caption\": \"a cat\"}, must give an image name by one of"),
+    ({"image": 5, "caption": "a cat"}, "names no image: 'image' must be a string"),
+])
+def test_one_object_that_is_no_image_s_is_refused(taco_main, tmp_path, capsys, content, message):
+    src = _compact_json(tmp_path / "x.json", content)
+    out = tmp_path / "captions.jsonl"
+    assert taco_main(["import-captions", str(src), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_a_captions_jsonl_is_imported_saying_taco_reads_it_as_it_is(taco_main, tmp_path, capsys):
+    """taco's own captions.jsonl (two lines or more) was 'not valid JSON (Extra data, line 2)'."""
+    src = tmp_path / "captions.jsonl"
+    src.write_text('{"image": "b.png", "captions": ["a boat"], "captioner": "BLIP"}\r\n\n'
+                   '{"image": "a.png", "caption": "an apple"}\n{"image": "b.png", "captions": ["a ship"]}\n')
+    out = tmp_path / "out.jsonl"
+    assert taco_main(["import-captions", str(src), "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "out.jsonl: 2 images, 3 captions" in captured.out
+    assert captured.err.strip().splitlines() == [f"taco import-captions: warning: {src} {ALREADY} (taco evaluate "
+                                                 "--captions FILE, or the file saved as captions.jsonl beside the images)"]
+    assert [(r["image"], r["captions"]) for r in _lines(out)] == [("a.png", ["an apple"]),
+                                                                  ("b.png", ["a boat", "a ship"])]
+    with pytest.warns(TacoWarning, match="taco's captions.jsonl format already"):
+        assert read_caption_json(src) == {"a.png": ["an apple"], "b.png": ["a boat", "a ship"]}
+
+
+def test_json_lines_of_other_keys_are_read_as_a_list_of_objects(taco_main, tmp_path, capsys):
+    src = tmp_path / "blip.jsonl"
+    src.write_text("".join(json.dumps({"file_name": n, "text": c}) + "\n" for n, c in
+                           [("b.png", "a boat"), ("a.png", "an apple"), ("b.png", "a ship")]))
+    out = tmp_path / "out.jsonl"
+    assert taco_main(["import-captions", str(src), "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "out.jsonl: 2 images, 3 captions" in captured.out and captured.err == ""
+    assert [(r["image"], r["captions"]) for r in _lines(out)] == [("a.png", ["an apple"]),
+                                                                  ("b.png", ["a boat", "a ship"])]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"image": "a.png", "caption": "x"}\n{"image": "b.png", "caption": "y"\n',
+     "x.jsonl: line 2 is not valid JSON (Expecting ',' delimiter, column 34); the file is read as JSON Lines, "
+     "one object a line"),
+    ('{"image": "a.png", "caption": "x"}\n\n["b.png"]\n', 'x.jsonl: line 3, ["b.png"], is no object'),
+    ('{"image": "a.png", "caption": "x"}\n{"photo": "b.png", "caption": "y"}\n',
+     "x.jsonl: line 2, {\"photo\": \"b.png\", \"caption\": \"y\"}, must give an image name by one of"),
+    ('["a.png"]\n["b.png"]\n', "x.jsonl: not valid JSON (Extra data, line 2)"),  # no object a line
+    ('{"a.png": "x"} {"b.png": "y"}\n', "x.jsonl: not valid JSON (Extra data, line 1)"),
+])
+def test_json_lines_refusals_name_the_line(taco_main, tmp_path, capsys, text, message):
+    src = tmp_path / "x.jsonl"
+    src.write_text(text)
+    out = tmp_path / "captions.jsonl"
+    assert taco_main(["import-captions", str(src), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
