@@ -112,7 +112,7 @@ from .models.taco import TACO
 from .progress import Progress
 from .resolve import decode_problems, made_with_problem, resolve_model
 from .text import model_text_encoder
-from .text.base import TextEncoder, TextTokens, normalize_caption
+from .text.base import TextEncoder, TextTokens, check_captions, normalize_caption
 from .text.worker import encode_captions, encode_captions_async
 
 ImageLike = (Image.Image | Tensor | np.ndarray[Any, Any] | str | os.PathLike[str] | bytes | bytearray
@@ -284,8 +284,12 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
 
 
 def encode_text(model: ELIC, captions: list[str], text_encoder: TextEncoder | None = None) -> TextTokens | None:
-    """Caption strings -> text tokens with ``text_encoder``, else the model's own
-    (:func:`taco.text.model_text_encoder`); None for a model that reads no text."""
+    """Caption strings -> text tokens (B captions: tokens (B, m, d), mask (B, m)) with
+    ``text_encoder``, else the model's own (:func:`taco.text.model_text_encoder`); None for a
+    model that reads no text. ``captions`` is a list even for one caption:
+    ``encode_text(model, ["a cat"])``; one str is a ``TypeError``, for every model (it is not
+    read as a list of one-letter captions)."""
+    check_captions(captions)
     if not model.uses_text:
         return None
     encoder = text_encoder or model_text_encoder(model)

@@ -371,6 +371,19 @@ def test_model_methods_as_a_researcher_calls_them(tiny_taco, tiny_elic):
         tiny_elic(x[..., :50, :])
 
 
+def test_encode_text_refuses_one_str_for_a_list_of_captions(tiny_taco, tiny_elic):
+    """encode_text(model, "hello") encoded the five letters as five captions, which a model then
+    paired with five images (or refused as "1 image(s) but 5 caption(s)"); a str is refused, for
+    a model that reads no text too, and the message says to give a list."""
+    for model in (tiny_taco, tiny_elic):
+        for one in ("hello", b"hello"):
+            with pytest.raises(TypeError, match=r"^captions must be a sequence of captions, not one "
+                                                r"(str|bytes): .*encode_text\(model, \[caption\]\)"):
+                encode_text(model, one)
+    assert encode_text(tiny_taco, ("hello",)).tokens.shape[0] == 1
+    assert encode_text(tiny_elic, ["hello"]) is None
+
+
 def test_decompress_takes_a_path(tiny_elic, tmp_path):
     data = taco.compress(torch.rand(3, 64, 64), None, tiny_elic)
     (tmp_path / "x.taco").write_bytes(data)

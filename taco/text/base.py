@@ -162,7 +162,8 @@ class TextEncoder(torch.nn.Module):
         what was encoded before it in the process. A caption cut to ``max_tokens`` gets a
         :class:`CaptionTruncatedWarning` (each time), blamed on the caller; one over
         :data:`MAX_CAPTION_CHARS` characters is a :class:`CaptionTooLongError`, one with a lone
-        surrogate a :class:`CaptionTextError`.
+        surrogate a :class:`CaptionTextError`. ``captions`` is a sequence: one str is a
+        ``TypeError`` (:func:`check_captions`), not its characters encoded as captions.
         """
         out, notes = self.encode_noting(captions)
         warn_truncated(notes)
@@ -182,6 +183,7 @@ class TextEncoder(torch.nn.Module):
         (:func:`taco.draws.reduced_precision_settings`: ``torch.set_float32_matmul_precision
         ("medium")``, ...) are not cached: once it was set back, every thread reused them with
         no warning and wrote other bytes than a fresh process, until they were evicted."""
+        check_captions(captions)
         captions = [normalize_caption(c) for c in captions]
         if not captions:
             empty = torch.empty(0, self.max_tokens, self.dim)
@@ -274,6 +276,17 @@ def special_token_id(tokenizer: Any, token: str) -> int:
     if i is None:
         raise TextEncoderUnavailable(f"the tokenizer has no {token} token")
     return int(i)
+
+
+def check_captions(captions: object) -> None:
+    """Refuse one caption given where a sequence of them is taken, with a ``TypeError`` (a
+    mistake in the calling code): a str is a sequence of its characters, and ``encode("a cat")``
+    encoded five one-letter captions, which a model then paired with five images or refused as
+    "1 image(s) but 5 caption(s)". ``bytes`` likewise (a sequence of ints)."""
+    if isinstance(captions, str | bytes | bytearray):
+        kind = type(captions).__name__
+        raise TypeError(f"captions must be a sequence of captions, not one {kind}: give a list of "
+                        "one, encoder.encode([caption]) or taco.codec.encode_text(model, [caption])")
 
 
 def normalize_caption(caption: str) -> str:

@@ -72,6 +72,16 @@ def test_shapes_and_dtypes(name):
     assert encoder.encode([]).tokens.shape == (0, 38, d)
 
 
+def test_one_str_is_refused_not_encoded_letter_by_letter(tiny):
+    """encode("a cat") encoded five one-letter captions; a str (bytes too) is a TypeError."""
+    for one in ("a cat", b"a cat"):
+        for encode in (tiny.encode, tiny.encode_noting):
+            with pytest.raises(TypeError, match=r"^captions must be a sequence of captions, not one "
+                                                r"(str|bytes): give a list of one, encoder.encode\(\[caption\]\)"):
+                encode(one)
+    assert tiny.encode(["a cat"]).tokens.shape[0] == 1
+
+
 def test_max_tokens_option():
     encoder = build_text_encoder("clip-tiny", max_tokens=16)
     assert encoder.encode(["a cat"]).tokens.shape == (1, 16, TEXT_ENCODER_DIMS["clip-tiny"])
