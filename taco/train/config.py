@@ -36,7 +36,7 @@ from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
-from ..jsonfiles import UTF16_TEXT, utf16_start
+from ..jsonfiles import UTF16_TEXT, load_json, utf16_start
 from ..messages import SOURCE_TREE, did_you_mean, one_line, shown_path
 from ..models.config import PAD_MULTIPLE, check_lambdas
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, check_lpips_input
@@ -996,10 +996,12 @@ class AliasRefused(yaml.YAMLError):
 class KeyGivenTwice(yaml.YAMLError):
     """A key given twice in one mapping of a config, which :class:`ConfigLoader` refuses (plain
     YAML keeps the last copy: a second ``data:`` block wiped ``data.root``); the message starts
-    ``LINE:`` (1-based) and names the line of the first copy."""
+    ``LINE:`` (1-based) and names the line of the first copy, where they are known (not for a
+    JSON config's key: :func:`_unique_keys`)."""
 
-    def __init__(self, key: Any, line: int, first: int) -> None:
-        super().__init__(f"{line}: key {shown(key)} given twice (first on line {first})")
+    def __init__(self, key: Any, line: int | None = None, first: int | None = None) -> None:
+        text = f"key {shown(key)} given twice"
+        super().__init__(text if line is None else f"{line}: {text} (first on line {first})")
         self.key, self.line, self.first = key, line, first
 
 
@@ -1182,8 +1184,50 @@ def _too_many_digits(error: Exception) -> str | None:
     text asks the user to raise that limit); None for any other error."""
     if not (isinstance(error, ValueError) and "int_max_str_digits" in str(error)):
         return None
+    return _digits_words()
+
+
+def _digits_words() -> str:
     limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
     return f"a number of over {limit:,} digits"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members as a dict (``object_pairs_hook``); a key given twice is a
+    :class:`KeyGivenTwice` without lines (json keeps the last copy, as YAML does)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise KeyGivenTwice(key)
+        out[key] = value
+    return out
+
+
+def read_json_config(path: Path, text: str) -> Any:
+    """The data of a .json config's ``text``, read as JSON (:func:`taco.jsonfiles.load_json`;
+    it was read as YAML, which refused tab indentation, ``jq --tab``'s and ``json.dumps(indent="\\t")``'s,
+    and read an escaped surrogate pair, ``"\\ud83d\\udcf7"``, as two lone surrogates); None for
+    an empty file. A key given twice in one object (``PATH:LINE: key 'K' given twice (first on
+    line N)``, the lines where YAML finds them in the text), JSON that does not parse
+    (``PATH:LINE:COL: not valid JSON: PROBLEM``), a number of over 4,300 digits or nesting too
+    deep is a :class:`ConfigError` naming the file."""
+    if not text.strip():
+        return None
+    try:
+        return load_json(text, object_pairs_hook=_unique_keys)
+    except KeyGivenTwice as e:
+        try:  # without its tabs (whitespace: a JSON string holds none) JSON is YAML, which has lines
+            load_yaml(text.replace("\t", " "))
+        except KeyGivenTwice as where:
+            raise ConfigError(f"{path}:{where}") from None
+        except (yaml.YAMLError, ValueError, RecursionError):
+            pass
+        raise ConfigError(f"{path}: {e}") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+    except ValueError as e:  # load_json's words: nested too deeply, a number of too many digits
+        words = _digits_words() if "digits" in str(e) else one_line(str(e), SHOWN_VALUE_CHARS)
+        raise ConfigError(f"{path}: not valid JSON: {words}") from None
 
 
 #: The largest config file taco reads, in bytes (1 MiB; the shipped ones are under 3 kB): a
@@ -1195,14 +1239,14 @@ CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file, the suffix
-    in any case, UTF-8 with or without a byte-order mark -> mapping (not yet validated). Every failure is one :class:`ConfigError` line naming the file: one
-    that cannot be read, is over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper than Python's recursion
-    limit, uses YAML anchors/aliases or gives a key twice (:class:`ConfigLoader`); a syntax
-    error is
-    ``PATH:LINE:COL: ...`` (:func:`syntax_error_text`). An empty file (or one of comments only)
-    is an empty mapping; any other top-level value (``[]``, ``0``, ``false``, a string) is a
-    :class:`ConfigError`."""
+    """A YAML (.yaml/.yml), JSON (.json: :func:`read_json_config`) or TOML (.toml) file, the
+    suffix in any case, UTF-8 with or without a byte-order mark -> mapping (not yet validated).
+    Every failure is one :class:`ConfigError` line naming the file: one that cannot be read, is
+    over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper
+    than Python's recursion limit, uses YAML anchors/aliases or gives a key twice
+    (:class:`ConfigLoader`, :func:`read_json_config`); a syntax error is ``PATH:LINE:COL: ...``
+    (:func:`syntax_error_text`). An empty file (or one of comments only) is an empty mapping;
+    any other top-level value (``[]``, ``0``, ``false``, a string) is a :class:`ConfigError`."""
     path = Path(path)
     try:
         raw, size = read_file_within(path, CONFIG_MAX_BYTES)
@@ -1229,6 +1273,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     kind = suffix[1:].upper()
     if suffix not in CONFIG_SUFFIXES:
         raise ConfigError(f"{path}: config files are .yaml, .yml, .json or .toml")
+    if suffix == ".json":
+        data = read_json_config(path, text)
+        return _config_mapping(path, {} if data is None else data)
     try:
         if suffix == ".toml":
             try:
@@ -1251,6 +1298,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         if too_many is not None:
             raise ConfigError(f"{path}: not valid {kind}: {too_many}") from None
         raise ConfigError(syntax_error_text(path, kind, e)) from None
+    return _config_mapping(path, data)
+
+
+def _config_mapping(path: Path, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of keys to values")
     return data

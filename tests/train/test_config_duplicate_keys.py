@@ -29,10 +29,18 @@ def test_a_second_section_or_a_nested_key_given_twice_is_refused(tmp_path):
     path.write_text("data:\n  root: /a\n  root: /b\n")
     with pytest.raises(ConfigError, match=r"sections.yaml:3: key 'root' given twice \(first on line 2\)$"):
         read_config_file(path)
-    # .json is read as YAML: refused there too
+    # .json is read as JSON, which would keep the last copy: refused there too, by line (tab
+    # indentation too), or by name alone where the lines are not found (a key over YAML's 1,024)
     json = tmp_path / "twice.json"
     json.write_text('{"steps": 1,\n "steps": 2}\n')
     with pytest.raises(ConfigError, match=r"twice.json:2: key 'steps' given twice \(first on line 1\)$"):
+        read_config_file(json)
+    json.write_text('{\n\t"data": {\n\t\t"root": "/a",\n\t\t"root": "/b"\n\t}\n}\n')
+    with pytest.raises(ConfigError, match=r"twice.json:4: key 'root' given twice \(first on line 3\)$"):
+        read_config_file(json)
+    long = "k" * 1100
+    json.write_text(f'{{"{long}": 1, "{long}": 2}}')
+    with pytest.raises(ConfigError, match=r"twice.json: key 'kkk[k.]* given twice$"):
         read_config_file(json)
 
 

@@ -36,10 +36,12 @@ def test_yaml_aliases_are_refused_before_they_expand(tmp_path, capsys):
     err = _train_error(path, capsys)
     assert time.perf_counter() - start < 30  # the expansion never finished (GBs in a minute)
     assert f"{path}:1:5: YAML anchors and aliases (&name, *name) are not allowed" in err
-    # an alias further down is named by its line and column, like a syntax error; .json files
-    # are read as YAML, so refused too
+    # an alias further down is named by its line and column, like a syntax error; a .json file
+    # is read as JSON, where * is no value
+    (tmp_path / "alias.yaml").write_text('{"data": {"root": "/a"},\n "val": {"root": *x}}\n')
+    assert "alias.yaml:2:18: YAML anchors and aliases" in _train_error(tmp_path / "alias.yaml", capsys)
     (tmp_path / "alias.json").write_text('{"data": {"root": "/a"},\n "val": {"root": *x}}\n')
-    assert "alias.json:2:18: YAML anchors and aliases" in _train_error(tmp_path / "alias.json", capsys)
+    assert "alias.json:2:18: not valid JSON: Expecting value\n" in _train_error(tmp_path / "alias.json", capsys)
 
 
 def test_an_alias_in_an_override_is_refused_as_in_a_file():
@@ -76,7 +78,7 @@ def test_a_config_over_the_size_bound_is_refused_unparsed(tmp_path, capsys, monk
 
 @pytest.mark.parametrize("name, text", [
     ("deep.yaml", "lr: " + "[" * 100_000),
-    ("deep.json", '{"lr": ' + "{" * 100_000),
+    ("deep.json", '{"lr": ' + "[" * 100_000),
     ("deep.toml", "lr = " + "[" * 100_000),
 ])
 def test_a_config_nested_too_deeply_is_one_line(tmp_path, capsys, name, text):

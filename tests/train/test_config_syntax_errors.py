@@ -5,17 +5,20 @@ starts as is refused saying how to give it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import yaml
 
 from taco.cli import main as taco_main
-from taco.train.config import ConfigError, apply_overrides, load_config
+from taco.train.config import ConfigError, apply_overrides, load_config, read_config_file
 
 
 @pytest.mark.parametrize(("name", "text", "where", "problem"), [
     ("bad.yaml", "lr: [1,\n 2\nx: : :\n", "3:2",
      "not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence at 1:5)\n"),
-    ("bad.json", '{"lr": [1,\n 2\n', "3:1", "not valid JSON: expected ',' or ']', but got '<stream end>' "
-     "(while parsing a flow sequence at 1:8)\n"),
+    ("bad.json", '{"lr": [1,\n 2\n', "3:1", "not valid JSON: Expecting ',' delimiter\n"),
+    ("tab.json", '{\n\t"lr": 1e-4,\n\t"data": {"root": x}\n}', "3:19", "not valid JSON: Expecting value\n"),
     # an unclosed quote is found at the end of the file; the context says where it opened
     ("quote.yaml", 'lmbda: "a\n', "2:1",
      "not valid YAML: found unexpected end of stream (while scanning a quoted scalar at 1:8)\n"),
@@ -31,6 +34,26 @@ def test_a_syntax_error_is_one_line_naming_line_and_column(tmp_path, capsys, nam
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith(f"taco train: error: {path}:{where}: {problem}"), err
+
+
+def test_a_json_config_is_read_as_json(tmp_path, capsys):
+    """A tab-indented .json config (``jq --tab``, ``json.dumps(indent="\\t")``) was refused as
+    YAML ("found character '\\t' that cannot start any token"), and an escaped surrogate pair,
+    json.dumps' default for an emoji, was read as two lone surrogates ("ph\\ud83d\\udcf7: no such
+    folder")."""
+    photos = tmp_path / "ph\N{CAMERA}"
+    photos.mkdir()
+    values = {"model": "taco-tiny", "lr": 1e-4, "lr_milestones": [1, 2],
+              "data": {"root": str(photos), "exclude": ["*.png"]}, "out_dir": str(tmp_path / "r")}
+    path = tmp_path / "tab.json"
+    for indent in ("\t", 2, None):
+        path.write_text(json.dumps(values, indent=indent), encoding="utf-8")
+        assert "\\ud83d\\udcf7" in path.read_text(encoding="utf-8")
+        assert read_config_file(path) == values
+        config = load_config(path)
+        assert (config.data.root, config.lr, config.data.exclude) == (str(photos), 1e-4, ["*.png"])
+    assert taco_main(["train", str(path), "--print-config"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["data"]["root"] == str(photos)
 
 
 def test_an_error_without_a_mark_is_its_first_line(tmp_path, capsys):
