@@ -14,7 +14,14 @@ from typing import TypeGuard
 
 from .errors import TacoValueError
 
-__all__ = ["as_float", "as_int", "is_int", "is_number", "positive_int_argument"]
+__all__ = ["MAX_TORCH_SEED", "as_float", "as_int", "is_int", "is_number", "positive_int_argument",
+           "seed_argument"]
+
+#: The largest seed torch's generators take as themselves, 2**64 - 1: ``manual_seed`` reads
+#: -2**63 .. 2**64 - 1, a negative seed as the same 64 bits unsigned (-1 gives the weights of
+#: 2**64 - 1), so 0 .. 2**64 - 1 is the range where each seed is its own stream. NumPy's
+#: ``np.random.default_rng`` takes any integer from 0 (and refuses a negative one).
+MAX_TORCH_SEED = 2**64 - 1
 
 
 def is_int(value: object, lo: int | None = None, hi: int | None = None) -> TypeGuard[int]:
@@ -46,6 +53,25 @@ def positive_int_argument(name: str, value: object, what: str) -> int:
         raise TypeError(f"{name} must be an integer {what}, not {type(value).__name__}")
     if number < 1:
         raise TacoValueError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def seed_argument(name: str, value: object, most: int | None = MAX_TORCH_SEED) -> int:
+    """``value`` as an int seed (NumPy integers taken, :func:`as_int`): a TypeError naming
+    argument ``name`` unless an integer (``"1"``, ``1.0``, ``True``), a TacoValueError below 0
+    or above ``most``. For the seeds of the public API, said with their argument rather than by
+    torch's or NumPy's own error (``manual_seed expected a long``, ``expected non-negative
+    integer``): a seed of torch's generator (``create_model``) up to :data:`MAX_TORCH_SEED`; one
+    of NumPy's only (``paired_bootstrap``, ``derangement``, ``bd_bootstrap``) takes ``most=None``,
+    no bound, as NumPy does."""
+    number = as_int(value)
+    if number is None:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+    if number < 0 or (most is not None and number > most):
+        shown = repr(number) if number.bit_length() <= 256 else f"an integer of {number.bit_length()} bits"
+        span = ("at least 0" if most is None
+                else f"from 0 to {most}" + (" (2**64 - 1)" if most == MAX_TORCH_SEED else ""))
+        raise TacoValueError(f"{name} must be {span}, got {shown}")
     return number
 
 

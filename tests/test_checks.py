@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from taco.checks import as_float, as_int, is_int, is_number
+from taco.checks import MAX_TORCH_SEED, as_float, as_int, is_int, is_number, seed_argument
+from taco.errors import TacoValueError
 
 
 @pytest.mark.parametrize("value, lo, hi, expected", [
@@ -48,3 +49,34 @@ def test_as_int_takes_python_and_numpy_integers_and_no_bools(value, expected):
 def test_as_float_takes_finite_python_and_numpy_reals_and_no_bools(value, expected):
     got = as_float(value)
     assert got == expected and (got is None or type(got) is float)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0, 0), (7, 7), (np.int64(3), 3), (np.uint64(2**64 - 1), 2**64 - 1), (MAX_TORCH_SEED, 2**64 - 1),
+])
+def test_seed_argument_takes_python_and_numpy_integers_up_to_2_64(value, expected):
+    got = seed_argument("seed", value)
+    assert got == expected and type(got) is int
+
+
+@pytest.mark.parametrize("value, kind", [
+    ("1", "str"), (1.0, "float"), (True, "bool"), (np.bool_(True), "bool_"), (None, "NoneType"),
+])
+def test_seed_argument_refuses_other_types_naming_the_argument(value, kind):
+    with pytest.raises(TypeError, match=f"^create_model: seed must be an integer, not {kind}$") as caught:
+        seed_argument("create_model: seed", value)
+    assert not isinstance(caught.value, ValueError)
+
+
+def test_seed_argument_refuses_seeds_outside_the_generators_range():
+    # torch reads -1 as 2**64 - 1 (the same weights) and cannot take 2**64; NumPy takes no -1
+    for value in (-1, -(2**63), 2**64):
+        with pytest.raises(TacoValueError, match=rf"^seed must be from 0 to {2**64 - 1} \(2\*\*64 - 1\), "
+                                                 rf"got {value}$"):
+            seed_argument("seed", value)
+    # a seed of NumPy's alone has no upper bound, as NumPy has none
+    assert seed_argument("seed", 2**70, most=None) == 2**70
+    with pytest.raises(TacoValueError, match=r"^seed must be at least 0, got -1$"):
+        seed_argument("seed", np.int64(-1), most=None)
+    with pytest.raises(TacoValueError, match=r"got an integer of 6644 bits$"):  # not 2,000 digits said
+        seed_argument("seed", -(10**2000), most=None)

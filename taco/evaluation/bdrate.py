@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..checks import is_number
+from ..checks import is_number, seed_argument
 from ..errors import TacoValueError
 from ..messages import count, shown_path
 from . import stats
@@ -468,12 +468,14 @@ def bd_bootstrap(
     both deltas; the interval is the central ``confidence`` share of the deltas that are
     defined (:class:`BDInterval` says how many were not). The point estimate is the delta of
     the mean curves over all paired images: the value :func:`bd_table` gives for the same
-    images. Same inputs and seed, same intervals. Fewer ``resamples`` than
-    :data:`taco.evaluation.stats.MIN_RESAMPLES` (but some) give no interval, ``ci_reason``
-    saying so. ``strict``: a TacoValueError when a curve has
+    images. Same inputs and seed, same intervals (``seed``: an integer from 0, NumPy's taken;
+    another is a TypeError or a TacoValueError, :func:`taco.checks.seed_argument`). Fewer
+    ``resamples`` than :data:`taco.evaluation.stats.MIN_RESAMPLES` (but some) give no interval,
+    ``ci_reason`` saying so. ``strict``: a TacoValueError when a curve has
     too few points for ``method`` (a cubic fit through 3 points); False: an undefined delta
     saying so, as a cell of :func:`bd_table` is.
     """
+    seed = seed_argument("bd_bootstrap: seed", seed, most=None)
     if not 0 < confidence < 1:
         raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
     if resamples < 0:
@@ -596,6 +598,7 @@ def bd_table(
     older result among the two lacks ``bpp_<metric>``, both curves' rates are their ``bpp`` over
     all images (:func:`rate_metric`) and ``rate_all_images`` says so (marked ``§``).
     """
+    seed = seed_argument("bd_table: seed", seed, most=None)
     if anchor not in curves:
         raise TacoValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
 

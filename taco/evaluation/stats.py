@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..checks import as_int, seed_argument
 from ..errors import TacoValueError
 from ..messages import count
 from .defaults import MIN_RESAMPLES
@@ -83,12 +84,14 @@ def paired_bootstrap(
     The same image indices are drawn for both members of a pair (a paired design: image
     difficulty cancels). Pairs where either value is not finite (MS-SSIM on small images, the
     infinite PSNR of identical images) are dropped first. Seeded: the same inputs and seed give
-    the same interval.
+    the same interval; ``seed`` is an integer from 0 (NumPy's taken), another a TypeError or a
+    :class:`~taco.errors.TacoValueError` (:func:`taco.checks.seed_argument`).
 
     With fewer than :func:`min_pairs` finite pairs (6 at 95 %), or fewer ``resamples`` than
     :data:`MIN_RESAMPLES` (none: 0), the mean is given but not the interval: ``low`` and
     ``high`` are NaN, ``reason`` says why, and :meth:`BootstrapCI.excludes_zero` is False.
     """
+    seed = seed_argument("paired_bootstrap: seed", seed, most=None)
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or a.ndim != 1:
         raise TacoValueError(f"paired samples must be 1-D of equal length, got {a.shape}, {b.shape}")
@@ -147,8 +150,18 @@ def derangement(n: int, seed: int = 0) -> np.ndarray:
     """A seeded random permutation of ``range(n)`` with no fixed point (``p[i] != i``).
 
     Used to give each image another image's caption. Rejection sampling of uniform permutations
-    (about e ≈ 2.7 draws on average). ``n == 1`` has no derangement and raises ``ValueError``.
+    (about e ≈ 2.7 draws on average). ``n == 1`` has no derangement and raises
+    :class:`~taco.errors.TacoValueError` (a ``ValueError``), as a negative ``n`` or ``seed``
+    does; an ``n`` or ``seed`` that is no integer (``2.5``, ``"3"``; NumPy's are taken) is a
+    TypeError (:func:`taco.checks.seed_argument`).
     """
+    images = as_int(n)
+    if images is None:
+        raise TypeError(f"derangement: n must be an integer (how many images), not {type(n).__name__}")
+    if images < 0:
+        raise TacoValueError(f"derangement: n must be at least 0 (how many images), got {images}")
+    seed = seed_argument("derangement: seed", seed, most=None)
+    n = images
     if n == 1:
         raise TacoValueError("one image has no other image's caption to borrow")
     rng = np.random.default_rng(seed)

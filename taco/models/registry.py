@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..bitstream.container import model_id_problem
-from ..checks import is_number
+from ..checks import is_number, seed_argument
 from ..checksums import sha256_file
 from ..errors import BackboneError, TacoError, TacoValueError
 from ..fileobjects import checked_path
@@ -685,10 +685,13 @@ def bind_annotation_names() -> None:
 def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     """Build a registered architecture, e.g. ``create_model("taco-tiny", use_mask=True)``.
 
-    Weights are random (seeded by ``seed`` for reproducibility) and the entropy-coder tables are
-    built, so the model can compress at once. Trained models come from :func:`load`. A name that
-    is no registered model (:data:`MODEL_CONFIGS`) is a :class:`taco.errors.TacoValueError` (a
-    ``ValueError``) listing them; for an architecture whose models have other names (a
+    Weights are random (seeded by ``seed`` for reproducibility: an integer from 0 to 2**64 - 1,
+    NumPy's included; None: unseeded) and the entropy-coder tables are built, so the model can
+    compress at once; another ``seed`` is a TypeError (``"1"``, ``1.0``, ``True``) or a
+    :class:`~taco.errors.TacoValueError` (-1, 2**64: :func:`taco.checks.seed_argument`).
+    Trained models come from :func:`load`. A name that is no registered model
+    (:data:`MODEL_CONFIGS`) is a :class:`taco.errors.TacoValueError` (a ``ValueError``) listing
+    them; for an architecture whose models have other names (a
     backbone's ``mine``, whose configs are ``mine-tiny``, ...), listing its own; for a built-in
     taco no longer ships (:data:`RETIRED`), saying where its checkpoint is. ``overrides``
     are checked as :func:`architecture_config` checks them.
@@ -710,6 +713,8 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
                 f"untrained one" if name in PRETRAINED else f"unknown model {name!r}")
         hint = "" if name in PRETRAINED else f"; {plugin_hint()}"
         raise TacoValueError(f"{head}{did_you_mean(name, models)}; models: {', '.join(models)}{hint}")
+    if seed is not None:
+        seed = seed_argument("create_model: seed", seed)
     from ..draws import cpu_default_device
     from .architecture import build_model
 

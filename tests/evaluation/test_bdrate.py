@@ -223,6 +223,25 @@ def test_bootstrap_matches_the_table_and_is_seeded():
     assert bd_bootstrap(anchor, noisy.select(names[:5]), "psnr", resamples=10).images == 5
 
 
+def test_bootstrap_and_table_check_their_seed():
+    """seed=-1 was NumPy's bare 'expected non-negative integer', and bd_table's only when it
+    had images to resample."""
+    from taco.errors import TacoValueError
+
+    anchor, names = image_curves()
+    with pytest.raises(TacoValueError, match=r"^bd_bootstrap: seed must be at least 0, got -1$"):
+        bd_bootstrap(anchor, anchor, "psnr", resamples=10, seed=-1)
+    with pytest.raises(TypeError, match=r"^bd_bootstrap: seed must be an integer, not float$"):
+        bd_bootstrap(anchor, anchor, "psnr", resamples=10, seed=1.0)
+    points = [{"bpp": r, "psnr": q} for r, q in zip(RATE, PSNR, strict=True)]
+    with pytest.raises(TacoValueError, match=r"^bd_table: seed must be at least 0, got -1$"):
+        bd_table({"A": points, "B": points}, "A", ["psnr"], seed=-1)
+    noisy = ImageCurve(names, anchor.rate * np.random.default_rng(5).uniform(0.7, 1.0, anchor.rate.shape),
+                       anchor.quality)
+    assert bd_bootstrap(anchor, noisy, "psnr", resamples=150, seed=np.int64(2)) == bd_bootstrap(
+        anchor, noisy, "psnr", resamples=150, seed=2)  # NumPy's integers taken
+
+
 def resampled_one_by_one(anchor, test, metric, resamples, seed, method="pchip"):
     """bd_bootstrap's draws done the plain way: one resample, one package call per delta."""
     rng = np.random.default_rng(seed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from taco.errors import TacoValueError
 from taco.evaluation.stats import derangement, min_pairs, paired_bootstrap
 
 
@@ -89,6 +90,28 @@ def test_derangement_has_no_fixed_point(n):
 def test_derangement_of_one_is_impossible():
     with pytest.raises(ValueError):
         derangement(1)
+
+
+def test_seeds_and_counts_are_checked_with_their_argument():
+    """seed=-1 was NumPy's bare 'expected non-negative integer', derangement(2.5) NumPy's
+    AxisError and derangement(-3) an empty permutation."""
+    a, b = np.arange(10.0), np.arange(10.0) + 1
+    for call, name in ((lambda s: paired_bootstrap(a, b, seed=s), "paired_bootstrap"),
+                       (lambda s: derangement(5, seed=s), "derangement")):
+        with pytest.raises(TacoValueError, match=rf"^{name}: seed must be at least 0, got -1$"):
+            call(-1)
+        for seed, kind in (("1", "str"), (2.5, "float"), (True, "bool")):
+            with pytest.raises(TypeError, match=rf"^{name}: seed must be an integer, not {kind}$"):
+                call(seed)
+        assert np.array_equal(np.asarray(call(np.int64(3))), np.asarray(call(3)))  # NumPy's ints taken
+        call(2**70)  # NumPy's generator takes any seed from 0
+    assert paired_bootstrap(a, b, seed=np.int64(3)).seed == 3
+    assert type(paired_bootstrap(a, b, seed=np.int64(3)).seed) is int  # JSON-ready
+    with pytest.raises(TypeError, match=r"^derangement: n must be an integer \(how many images\), not float$"):
+        derangement(2.5)
+    with pytest.raises(TacoValueError, match=r"^derangement: n must be at least 0 \(how many images\), got -3$"):
+        derangement(-3)
+    assert np.array_equal(derangement(np.int64(5), seed=1), derangement(5, seed=1))
 
 
 def test_paired_bootstrap_draws_in_bounded_chunks_with_the_same_result(monkeypatch):

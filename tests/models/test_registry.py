@@ -44,6 +44,23 @@ def test_create_model_is_seeded_and_overridable():
         create_model("taco-minilm-small-q4")  # a trained model, not an architecture
 
 
+def test_create_model_checks_its_seed_before_building():
+    """A seed that is no integer was torch's RuntimeError ('manual_seed expected a long'), 2**64
+    its 'Overflow when unpacking long long' and a NumPy integer 'an integer is required'."""
+    import numpy as np
+
+    assert model_fingerprint(create_model("elic-tiny", seed=np.int64(3))) == model_fingerprint(
+        create_model("elic-tiny", seed=3))
+    assert create_model("elic-tiny", seed=2**64 - 1).model_id == "elic-tiny"
+    for seed, kind in (("1", "str"), (1.0, "float"), (True, "bool")):
+        with pytest.raises(TypeError, match=f"^create_model: seed must be an integer, not {kind}$"):
+            create_model("elic-tiny", seed=seed)
+    for seed in (-1, 2**64):  # torch reads -1 as 2**64 - 1: the same weights under another seed
+        with pytest.raises(TacoValueError, match=rf"^create_model: seed must be from 0 to {2**64 - 1} "
+                                                 rf"\(2\*\*64 - 1\), got {seed}$"):
+            create_model("elic-tiny", seed=seed)
+
+
 def test_config_validation():
     with pytest.raises(ValueError, match="sum to M"):
         ModelConfig(M=10, groups=[4, 4])
