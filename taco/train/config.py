@@ -967,7 +967,8 @@ def absolute_encoder_path(values: dict[str, Any], cwd: str | Path | None = None)
     """``values`` with ``model_overrides.text_encoder.path`` absolute (``~`` expanded, resolved
     against ``cwd``, default the current directory), so that the checkpoints a run writes name
     the folder from anywhere; a CLIP ``path`` that is no existing path (a hub id, or ``./clip``
-    not here) is left as it is. A copy when it changes; ``values`` otherwise."""
+    not here) is left as it is. A copy when it changes; ``values`` otherwise. A ``path`` holding a
+    null byte is a ConfigError naming the key, as the other path keys' (:meth:`TrainConfig.validate`)."""
     overrides = values.get("model_overrides") if isinstance(values, dict) else None
     if not isinstance(overrides, dict):
         return values
@@ -975,6 +976,7 @@ def absolute_encoder_path(values: dict[str, Any], cwd: str | Path | None = None)
     if not isinstance(encoder, dict) or not isinstance(encoder.get("path"), str | os.PathLike) \
             or not os.fspath(encoder["path"]):
         return values
+    _refuse_null_byte("model_overrides.text_encoder.path", os.fspath(encoder["path"]))
     path = (Path.cwd() if cwd is None else Path(cwd)) / Path(encoder["path"]).expanduser()
     if encoder.get("name") == "clip" and not path.exists():
         return values
@@ -1523,9 +1525,16 @@ def _check_path_keys(values: dict[str, Any]) -> None:
         if given == "":
             raise ConfigError(f"{key}: empty: give a path or name (the current folder is .)",
                               key=key)
-        if isinstance(given, str) and "\0" in given:  # os calls raise ValueError on it, late
-            raise ConfigError(f"{key}: the path holds a null byte (character {given.index(chr(0)) + 1}), "
-                              "which no file name can", key=key)
+        if isinstance(given, str):
+            _refuse_null_byte(key, given)
+
+
+def _refuse_null_byte(key: str, path: str | bytes) -> None:
+    """A ConfigError naming ``key`` where its ``path`` holds a null byte: os calls raise
+    ValueError on it, late (``Path.resolve``: a traceback)."""
+    if isinstance(path, str) and "\0" in path:
+        raise ConfigError(f"{key}: the path holds a null byte (character {path.index(chr(0)) + 1}), "
+                          "which no file name can", key=key)
 
 
 def _section_of(values: Any, key: str) -> tuple[dict[str, Any] | None, str]:

@@ -3,7 +3,10 @@ home_paths twice): one walk serves both now, and home_paths copies only when a p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 import taco.train.config as config
 from taco.train.config import absolute_paths, home_paths
@@ -31,3 +34,27 @@ def test_absolute_paths_keeps_names_and_makes_paths_absolute(tmp_path: Path) -> 
                           "data": {"root": ""}}, cwd=tmp_path)
     assert out == {"out_dir": str(tmp_path / "runs"), "init_from": str(tmp_path / "ckpt"),
                    "clip_model": "openai/clip", "data": {"root": ""}}
+
+
+def test_a_null_byte_in_the_text_encoder_path_is_refused_by_name(tmp_path: Path, capsys) -> None:
+    """``text_encoder: {name: minilm, path: "a\\0b"}`` in model_overrides was a traceback in
+    absolute_encoder_path (Path.resolve: ValueError: embedded null byte), where the other path
+    keys' null bytes are refused by name."""
+    from taco.cli import main as taco_main
+    from taco.train.config import ConfigError, absolute_encoder_path, load_config
+
+    message = ("model_overrides.text_encoder.path: the path holds a null byte (character 2), "
+               "which no file name can")
+    encoder = {"model_overrides": {"text_encoder": {"name": "minilm", "path": "a\0b"}}}
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$") as caught:
+        absolute_encoder_path(encoder, cwd=tmp_path)
+    assert caught.value.key == "model_overrides.text_encoder.path"
+    path = tmp_path / "c.yaml"
+    path.write_text('model: taco-minilm-small\nmodel_overrides:\n  text_encoder: {name: minilm, path: "a\\0b"}\n')
+    with pytest.raises(ConfigError, match=f"^{re.escape(f'{path}: {message}')}$"):
+        load_config(path)
+    assert taco_main(["train", str(path), "--print-config"]) == 2
+    assert capsys.readouterr().err == f"taco train: error: {path}: {message}\n"
+    fine = {"model_overrides": {"text_encoder": {"name": "minilm", "path": "enc"}}}
+    assert absolute_encoder_path(fine, cwd=tmp_path)["model_overrides"]["text_encoder"]["path"] == str(
+        (tmp_path / "enc").resolve())
