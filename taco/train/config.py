@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import functools
 import hashlib
+import itertools
 import json
 import math
 import numbers
@@ -286,9 +287,10 @@ class TrainConfig:
             if crop % CROP_MULTIPLE:
                 raise ConfigError(f"{key} must be a multiple of {CROP_MULTIPLE}{why}, got {crop}",
                                   key=key)
-        if sorted(self.lr_milestones) != self.lr_milestones:
-            raise ConfigError(f"lr_milestones must be increasing, got {shown(self.lr_milestones)}",
-                              key="lr_milestones")
+        if any(b <= a for a, b in itertools.pairwise(self.lr_milestones)):
+            # a repeated milestone: MultiStepLR multiplies the lr by lr_gamma once per copy
+            raise ConfigError(f"lr_milestones must be strictly increasing (each drop once), got "
+                              f"{shown(self.lr_milestones)}", key="lr_milestones")
         if self.lr_milestones and self.lr_milestones[0] < 1:  # epoch >= 0: the lr cut from step 1
             raise ConfigError(f"lr_milestones must each be >= 1 (the passes over the training set "
                               f"after which the lr drops; 0 drops it from the first step), got "

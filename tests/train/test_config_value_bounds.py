@@ -117,3 +117,14 @@ def test_a_crop_that_is_a_multiple_of_32_but_not_64_is_refused():
 def test_a_huge_negative_integer_is_a_config_error_not_an_overflow():
     with pytest.raises(ConfigError, match="lr is too large a number"):
         load_config(None, ["lr=-1" + "0" * 400])
+
+
+@pytest.mark.parametrize("milestones", ["[1, 1]", "[2, 1]", "[3, 5, 5]", "[4, 2, 9]"])
+def test_lr_milestones_must_be_strictly_increasing(milestones):
+    """``lr_milestones=[1, 1]`` was taken though ``[2, 1]`` was refused: MultiStepLR multiplies
+    the lr by lr_gamma once per copy of a milestone, so it dropped 100x at once."""
+    with pytest.raises(ConfigError, match=r"^lr_milestones must be strictly increasing \(each drop "
+                                          r"once\), got \["):
+        load_config(overrides=[f"lr_milestones={milestones}"])
+    assert load_config(overrides=["lr_milestones=[1, 2, 50]"]).lr_milestones == [1, 2, 50]
+    assert load_config(overrides=["lr_milestones=[7]"]).lr_milestones == [7]
