@@ -19,6 +19,7 @@ import codecs
 import gc
 import importlib
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -31,6 +32,7 @@ from .. import __version__
 from ..distributed import SilentInterrupted, StoppedTogether
 from ..errors import Interrupted
 from ..messages import did_you_mean, shown_path, to_stderr, warning_printer
+from ..suffixes import IMAGE_SUFFIXES
 from .common import (
     COMMAND_HELP,
     INPUT_ERRORS,
@@ -154,14 +156,35 @@ class CommandParser(Parser):
     (``usage: taco demo ...`` / ``taco demo: error: unrecognized arguments: -x``, exit 2), with
     the closest of its options for a mistyped one (``--forse (did you mean '--force'?)``). Left
     to argparse, a subparser hands what it does not know back to ``taco``'s parser, which printed
-    its own usage, a line that does not say which command's options to look at."""
+    its own usage, a line that does not say which command's options to look at. A command
+    whose input image is an option's value (:attr:`file_option`) says so of a lone stray word
+    naming an image."""
+
+    #: The option naming the command's input image, where it takes none as an argument (``taco
+    #: demo``'s ``--image``): ``taco demo a.png`` gets ``unrecognized arguments: a.png (an image
+    #: is given with --image: taco demo --image a.png)``. Set by the command's ``register``.
+    file_option: str | None = None
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: Any = None) -> tuple[Any, list[str]]:  # (typeshed's overloads)
         parsed, unknown = super().parse_known_args(args, namespace)
         if unknown:
-            self.error(f"unrecognized arguments: {' '.join(map(self.unknown_word, unknown))}")
+            self.error(f"unrecognized arguments: {' '.join(map(self.unknown_word, unknown))}"
+                       f"{self.stray_file_hint(parsed, unknown)}")
         return parsed, unknown
+
+    def stray_file_hint(self, parsed: Any, unknown: Sequence[str]) -> str:
+        """`` (an image is given with --image: taco demo --image a.png)`` where ``unknown`` is
+        one word with an image's suffix (a file, or a built-in sample's name, which ``--image``
+        takes too) and the command's :attr:`file_option` was not given; else ""."""
+        option = self.file_option
+        if (option is None or len(unknown) != 1 or unknown[0].startswith("-")
+                or os.path.splitext(unknown[0])[1].lower() not in IMAGE_SUFFIXES):
+            return ""
+        dest = next((a.dest for a in self._actions if option in a.option_strings), None)
+        if dest is None or getattr(parsed, dest, None) is not None:
+            return ""
+        return f" (an image is given with {option}: {self.prog} {option} {shlex.quote(unknown[0])})"
 
     def unknown_word(self, word: str) -> str:
         """``word``, an argument this command does not take, and for an option (``--forse``,

@@ -30,6 +30,7 @@ def register(sub: Any) -> None:
                    help="output folder (default: taco-demo, the demo's own, whose files each run "
                         "replaces; in another folder existing files are kept unless --force)")
     m.add_argument("-f", "--force", action="store_true", help="replace existing files in --output")
+    m.file_option = "--image"  # `taco demo a.png`: its refusal names --image (taco.cli.CommandParser)
     m.set_defaults(func=cmd_demo)
 
 

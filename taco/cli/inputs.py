@@ -62,7 +62,9 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     (with none at all the command is refused, naming what was left out, the other command's
     inputs by kind, images in a folder for ``.taco`` files and ``.taco`` files in one for images,
     and files of other suffixes counted too: a renamed .taco or image is read when named itself). ``-`` is standard
-    input, [:data:`STDIN`], and must be the only input."""
+    input, [:data:`STDIN`], and must be the only input. A missing input is refused, for
+    ``compress`` and ``decompress`` with what it was likely meant as: the output (``-o``) or the
+    caption (:func:`_meant_as`)."""
     if "-" in paths:
         if len(paths) > 1:
             raise CLIError("- (standard input) must be the only input")
@@ -77,7 +79,8 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     images = not IMAGE_SUFFIXES.isdisjoint(suffixes)  # else a file of another suffix is expected
     empty: list[Path] = []  # folders named that hold no input
     listed: set[str] = set()  # each folder once (A and A/): its files, and its notes, once
-    for p in map(Path, paths):
+    for given in paths:
+        p = Path(given)
         try:
             is_dir = p.is_dir()
             exists = is_dir or p.is_file() or p.exists()  # a pipe given by name (<(cat x))
@@ -95,7 +98,7 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         elif exists:
             out.append(p)
         else:
-            raise CLIError(f"{shown_path(p)}: no such file or folder")
+            raise CLIError(f"{shown_path(p)}: no such file or folder{_meant_as(given, paths, note_left_out)}")
     kinds = ", ".join(sorted(suffixes))
     if not out:
         why = left.parts(others=False)
@@ -114,6 +117,41 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         for p in empty:
             note(note_left_out, f"no input files ({kinds}) found in {shown_path(p)}")
     return _once_each(out), folder
+
+
+#: The outputs of the commands that write one per input, by their suffixes: a missing input
+#: named so was meant as the output (:func:`_meant_as`).
+_OUTPUT_SUFFIXES: dict[str, Collection[str]] = {"compress": (".taco",), "decompress": IMAGE_SUFFIXES}
+
+
+def _meant_as(given: str, paths: Sequence[str], command: str | None) -> str:
+    """What the missing input ``given``, one of ``paths`` named to ``taco compress`` or ``taco
+    decompress`` (``command``), was likely meant as, for the end of its refusal: the output,
+    where it is the second of two and has the suffix of the command's output (``taco
+    decompress x.taco out.png``: `` (the output is given with -o: taco decompress x.taco -o
+    out.png)``); for compress, the caption, where it holds a space and is no path (``taco
+    compress a.png "A woman"``: `` (a caption? --caption 'A woman')``); else ""."""
+    outputs = _OUTPUT_SUFFIXES.get(command or "")
+    if command is None or outputs is None:
+        return ""
+    path = Path(given)
+    if len(paths) == 2 and given == paths[1] and path.suffix.lower() in outputs:
+        source = paths[0]
+        if not Path(source).is_dir():  # a folder's outputs go to a folder: -o out.taco is no fix
+            line = shlex.join(["taco", command, source, "-o", given])
+            return f" (the output is given with -o: {shown_path(line)})"
+    if command == "compress" and " " in given.strip() and not path.suffix and not (
+            os.sep in given or "/" in given):
+        return f" (a caption? --caption {shown_path(_quoted(given))})"
+    return ""
+
+
+def _quoted(text: str) -> str:
+    """``text`` quoted for a shell as a caption reads best: ``"a woman's face"`` where it holds
+    a ``'`` and nothing a shell reads in double quotes, else as :func:`shlex.quote` quotes it."""
+    if "'" in text and not any(c in text for c in '"$`\\!'):
+        return f'"{text}"'
+    return shlex.quote(text)
 
 
 def _unnamed(files: Sequence[Path], foreign: Sequence[Path], images: bool) -> list[str]:
