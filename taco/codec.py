@@ -77,6 +77,7 @@ from .images import (
     PIXEL_SLACK,
     ImageReadError,
     load_image,
+    pixel_scale_hint,
     read_image_stream,
     restore_mode,
     to_rgb,
@@ -168,8 +169,10 @@ def pad_to_multiple(x: Tensor, multiple: int = PAD_MULTIPLE) -> Tensor:
 
 def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:
     """Refuse float pixels that are not finite or are on another scale than [0, 1] (0-255 values
-    would code as a white image); values within :data:`PIXEL_SLACK` of it are clamped later, with
-    an :class:`~taco.images.ImageConversionWarning` for any more than
+    would code as a white image), saying how to bring them to it as their range suggests
+    (:func:`~taco.images.pixel_scale_hint`: 0-255, [-1, 1], ImageNet-normalised); values within
+    :data:`PIXEL_SLACK` of it are clamped later, with an
+    :class:`~taco.images.ImageConversionWarning` for any more than
     :data:`~taco.images.PIXEL_OVERSHOOT` (0.1, a resampled image's overshoot) outside
     (:func:`warn_pixels_clipped`).
     ``what`` the caller passed, as the message names it: ``image tensor``, ``numpy array``."""
@@ -178,7 +181,7 @@ def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:
         raise TacoValueError(f"the {what} has NaN or infinite values")
     if low < -PIXEL_SLACK or high > 1 + PIXEL_SLACK:
         raise TacoValueError(f"the {what}'s values run from {low:g} to {high:g}: float {what}s "
-                             "take [0, 1] (divide 0-255 values by 255)")
+                             f"take [0, 1] ({pixel_scale_hint(low, high)})")
     warn_pixels_clipped(low, high, what)
 
 

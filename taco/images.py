@@ -65,6 +65,9 @@ __all__ = [
     "MAX_PIXELS",
     "MAX_TIFF_TILE_PIXELS",
     "PIL_IMAGE",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "NORMALISED_RANGE",
     "PIXEL_OVERSHOOT",
     "PNG_SAVE_OPTIONS",
     "PNM_HEADER_BYTES",
@@ -82,6 +85,7 @@ __all__ = [
     "load_image",
     "open_image",
     "pillow_pixel_limit",
+    "pixel_scale_hint",
     "read_image_stream",
     "restore_mode",
     "tensor_to_image",
@@ -186,6 +190,43 @@ class ImageFileWarning(ImageConversionWarning):
 
 #: EXIF tag 0x0112 (Orientation): 1 is upright; 2..8 are mirrorings and rotations.
 EXIF_ORIENTATION = 0x0112
+
+
+#: The per-channel mean and standard deviation of ImageNet-normalised pixels (torchvision's
+#: ``Normalize`` in most pretrained models' preprocessing), and the range such pixels run in:
+#: -2.12 to 2.64.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+NORMALISED_RANGE = (min(-m / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD, strict=True)),
+                    max((1 - m) / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD, strict=True)))
+
+
+def pixel_scale_hint(low: float, high: float) -> str:
+    """How to bring float pixels running from ``low`` to ``high``, more than
+    :data:`PIXEL_SLACK` outside [0, 1], to [0, 1], guessed from the range, for a refusal's
+    message (:func:`taco.codec.check_pixel_values`, :mod:`taco.metrics`): ``divide 0-255 values
+    by 255`` for values from 0 (a resampled image's overshoot allowed) up to 255, ``by 65535``
+    up to 65535, ``map [-1, 1] values with (x + 1) / 2``, undoing a mean/std normalisation for
+    values in :data:`NORMALISED_RANGE` (both for values from 0 to under 3, which either may
+    be), and ``rescale them to [0, 1] first`` for any other range. One hint for every range
+    misled: [-1, 1] or normalised values divided by 255 are within [0, 1], and code a flat
+    grey image. Needs no torch."""
+    normalised_low, normalised_high = NORMALISED_RANGE
+    normalised = ("undo the mean/std normalisation: x * std + mean per channel (ImageNet's: mean "
+                  f"{IMAGENET_MEAN}, std {IMAGENET_STD})")
+    if low >= -PIXEL_SLACK or high > normalised_high + PIXEL_SLACK:  # a scale above 1
+        if low >= -max(PIXEL_SLACK, PIXEL_OVERSHOOT * high):  # from 0, give or take an overshoot
+            if high <= normalised_high + PIXEL_SLACK:
+                return f"divide 0-255 values by 255, or {normalised}"
+            if high <= 255 * (1 + PIXEL_OVERSHOOT):
+                return "divide 0-255 values by 255"
+            if high <= 65535 * (1 + PIXEL_OVERSHOOT):
+                return "divide 0-65535 (16-bit) values by 65535"
+    elif low >= -1 - PIXEL_SLACK and high <= 1 + PIXEL_SLACK:
+        return "map [-1, 1] values with (x + 1) / 2"
+    elif low >= normalised_low - PIXEL_SLACK:
+        return normalised
+    return "rescale them to [0, 1] first"
 
 
 def warn_pixels_clipped(low: float, high: float, what: str) -> None:

@@ -43,7 +43,7 @@ from torch import Tensor, nn
 from .checksums import read_verified, sha256_file
 from .draws import with_cpu_default_device
 from .errors import TacoError, TacoValueError
-from .images import PIXEL_SLACK
+from .images import PIXEL_SLACK, pixel_scale_hint
 from .locks import ForkSafeLock
 from .recipe import IMAGE_METRICS, LPIPS_INPUTS, check_lpips_input
 
@@ -92,7 +92,8 @@ def _check_scale(images: Mapping[str, Tensor], data_range: float = 1.0) -> None:
     PSNR, MS-SSIM and LPIPS of 0-255 pixels are numbers, just wrong ones. Integer tensors raise
     ``TypeError`` unless ``data_range`` is not 1 (PSNR of uint8 pixels with ``data_range=255``
     is right); values beyond ``[-PIXEL_SLACK, 1 + PIXEL_SLACK] * data_range`` raise
-    :class:`~taco.errors.TacoValueError` (a ``ValueError``). NaN passes (non-finite checks
+    :class:`~taco.errors.TacoValueError` (a ``ValueError``), saying how to bring them to [0, 1]
+    as their range suggests (:func:`taco.images.pixel_scale_hint`). NaN passes (non-finite checks
     downstream name it better). One min/max per tensor. Values are read on the CPU only: on an
     accelerator reading them back would stall the device once per call (a training step calls
     LPIPS and PSNR), so there only the dtype is checked.
@@ -110,11 +111,8 @@ def _check_scale(images: Mapping[str, Tensor], data_range: float = 1.0) -> None:
         if data_range != 1.0:
             raise TacoValueError(f"{name} has values from {low:g} to {high:g}: expected "
                                  f"[0, data_range={data_range:g}]")
-        if high > 1 + PIXEL_SLACK:
-            raise TacoValueError(f"{name} has values up to {high:g}: divide 0-255 pixels by 255 "
-                                 "(metrics take floats in [0, 1])")
-        raise TacoValueError(f"{name} has values down to {low:g}: metrics take floats in [0, 1] "
-                             "(map [-1, 1] images with (x + 1) / 2)")
+        raise TacoValueError(f"{name} has values from {low:g} to {high:g}: metrics take floats in "
+                             f"[0, 1] ({pixel_scale_hint(low, high)})")
 
 
 def _check_pair(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> tuple[Tensor, Tensor]:

@@ -264,6 +264,15 @@ def test_pixels_on_another_scale_or_not_finite_are_refused(tiny_elic):
         taco.compress(nan, None, tiny_elic)
     with pytest.raises(ValueError, match=r"divide 0-255 values by 255"):
         taco.compress(x * 255, None, tiny_elic)
+    # [-1, 1] and ImageNet-normalised pixels were told to divide by 255 too, which codes them as
+    # a flat grey image: the hint follows the range (taco.images.pixel_scale_hint)
+    with pytest.raises(TacoValueError, match=r"^the image tensor's values run from -0\.9.* to 0\.9.*: float image "
+                                             r"tensors take \[0, 1\] \(map \[-1, 1\] values with \(x \+ 1\) / 2\)$"):
+        taco.compress(x * 2 - 1, None, tiny_elic)
+    normalised = x.permute(1, 2, 0).numpy() * 4.7 - 2.1
+    with pytest.raises(TacoValueError, match=r"^the numpy array's values run from .*: float numpy arrays take "
+                                             r"\[0, 1\] \(undo the mean/std normalisation: x \* std \+ mean"):
+        taco.compress(normalised, None, tiny_elic)
     with pytest.raises(ValueError, match=r"float in \[0, 1\] or uint8, not torch.int64"):
         taco.compress((x * 255).long(), None, tiny_elic)
     # a little overshoot (a resampled image) is clamped, as before

@@ -13,11 +13,13 @@ import torch
 from PIL import Image
 
 from taco.images import (
+    NORMALISED_RANGE,
     ImageConversionWarning,
     ImageReadError,
     decoded_mode,
     image_to_tensor,
     load_image,
+    pixel_scale_hint,
     restore_mode,
     tensor_to_image,
     to_rgb,
@@ -346,6 +348,26 @@ def test_tensor_to_image_rounds_and_clamps() -> None:
     t = torch.tensor([-0.5, 0.4 / 255, 1.6 / 255, 2.0, float("nan")]).view(1, 1, 1, 5)
     img = tensor_to_image(t.expand(1, 3, 1, 5))
     assert np.asarray(img)[0, :, 0].tolist() == [0, 0, 2, 255, 0]
+
+
+@pytest.mark.parametrize(("low", "high", "hint"), [
+    (0, 255, "divide 0-255 values by 255"),
+    (-20, 270, "divide 0-255 values by 255"),  # resampled 0-255 pixels overshoot
+    (0, 65535, "divide 0-65535 (16-bit) values by 65535"),
+    (-0.99, 0.99, "map [-1, 1] values with (x + 1) / 2"),
+    (-1.2, 0.3, "map [-1, 1] values with (x + 1) / 2"),
+    (-2.1, 2.6, "undo the mean/std normalisation"),
+    (-0.2, 2.6, "divide 0-255 values by 255, or undo the mean/std normalisation"),  # either
+    (-128, 127, "rescale them to [0, 1] first"),
+    (0, 1e6, "rescale them to [0, 1] first"),
+    (-5, 5, "rescale them to [0, 1] first"),
+])
+def test_pixel_scale_hint_follows_the_range(low: float, high: float, hint: str) -> None:
+    """[-1, 1] and ImageNet-normalised pixels were told to divide by 255 (by the codec), which
+    puts them in range as a flat grey image: the hint is the one the range suggests."""
+    assert pixel_scale_hint(low, high).startswith(hint)
+    lo, hi = NORMALISED_RANGE
+    assert round(lo, 2) == -2.12 and round(hi, 2) == 2.64
 
 
 def test_tensor_to_image_bad_shapes() -> None:

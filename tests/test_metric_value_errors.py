@@ -25,11 +25,17 @@ def images(height: int = 32, width: int = 32, fill: float = 0.5) -> torch.Tensor
 
 
 def test_images_on_another_scale():
-    with refused("x has values up to 255: divide 0-255 pixels by 255 (metrics take floats in [0, 1])"):
+    with refused("x has values from 255 to 255: metrics take floats in [0, 1] (divide 0-255 "
+                 "values by 255)"):
         M.psnr(images(fill=255.0), images())
-    with refused("x has values down to -1: metrics take floats in [0, 1] (map [-1, 1] images "
+    with refused("x has values from -1 to -1: metrics take floats in [0, 1] (map [-1, 1] values "
                  "with (x + 1) / 2)"):
         M.psnr(images(fill=-1.0), images())
+    ramp = torch.linspace(-2.1, 2.6, 32 * 32 * 3).reshape(1, 3, 32, 32)  # ImageNet-normalised
+    with refused("x has values from -2.1 to 2.6: metrics take floats in [0, 1] (undo the mean/std "
+                 "normalisation: x * std + mean per channel (ImageNet's: mean (0.485, 0.456, 0.406), "
+                 "std (0.229, 0.224, 0.225)))"):
+        M.psnr(ramp, images())
     with refused("x has values from 1000 to 1000: expected [0, data_range=255]"):
         M.psnr(images(fill=1000.0), images(), data_range=255)
     with pytest.raises(ValueError):  # older `except ValueError` code still catches it
