@@ -123,3 +123,30 @@ def test_demo_notes_a_caption_naming_a_captions_file_before_its_refusals(tmp_pat
         "takes no captions file: without --caption it uses the sample's own caption, or --image's "
         "from its sidecar IMAGE.txt or a captions.jsonl beside it)")
     assert err[1].startswith("taco demo: error: model 'nope' is neither")
+
+
+def test_captions_naming_a_folder_is_refused_naming_its_captions_file(tmp_path, capsys, monkeypatch):
+    """``--captions ../imgs`` said ``cannot read captions (Is a directory)``."""
+    _folder(tmp_path, "a.png")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["compress", "cap/a.png", "--captions", "cap", "-o", "a.taco", "-m", "taco-tiny"]) == 2
+    assert capsys.readouterr().err == ("taco compress: error: cap is a folder, not a captions file "
+                                       "(cap/captions.jsonl exists: give that path)\n")
+    assert main(["compress", "cap/a.png", "--captions", "empty", "-o", "a.taco", "-m", "taco-tiny"]) == 2
+    assert capsys.readouterr().err == ("taco compress: error: empty is a folder, not a captions file "
+                                       "(--captions takes a FILE.jsonl)\n")
+    assert not (tmp_path / "a.taco").exists()
+
+
+def test_a_captions_file_missing_here_is_found_beside_an_image_named(tmp_path, capsys, monkeypatch):
+    """The ``(DIR/captions.jsonl exists: give that path)`` hint came only for a folder named as
+    an input: ``taco compress cap/a.png --captions captions.jsonl`` got none."""
+    _folder(tmp_path, "a.png")
+    monkeypatch.chdir(tmp_path)
+    for image in ("cap/a.png", "cap"):
+        assert main(["compress", image, "--captions", "captions.jsonl", "-o", "out/", "-m", "taco-tiny"]) == 2
+        assert capsys.readouterr().err == ("taco compress: error: captions.jsonl: no such captions file "
+                                           "(cap/captions.jsonl exists: give that path)\n")
+    assert main(["compress", "cap/a.png", "--captions", "other.jsonl", "-o", "out/", "-m", "taco-tiny"]) == 2
+    assert capsys.readouterr().err == "taco compress: error: other.jsonl: no such captions file\n"

@@ -357,14 +357,16 @@ class CaptionSource:
     ``./a.png`` there is ``a.png``; a line for ``a/cat.png`` wins over one for ``cat.png``),
     else a sidecar IMG.txt, else captions.jsonl beside it (whose names must be plain ones inside
     its folder, as evaluate and train require). --captions FILE is read as given (relative to
-    the current folder); ``folders``: the folders named as inputs, so a FILE missing here but
-    there is named in the refusal (``small/captions.jsonl exists: give that path``), as taco
-    evaluate and train read a bare name inside the dataset folder."""
+    the current folder); ``folders``: the inputs named (a folder, or a file's folder is looked
+    in), so a FILE missing here but there is named in the refusal (``small/captions.jsonl
+    exists: give that path``), as taco evaluate and train read a bare name inside the dataset
+    folder. A FILE that is a folder is refused, naming its captions.jsonl where it has one."""
 
     def __init__(self, caption: str | None, captions_file: str | None,
                  folders: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.caption = caption
         self.captions_file = captions_file
+        _refuse_captions_folder(captions_file)
         from ..captions_file import CaptionLookup  # here: taco info and decompress need none
 
         self.lookup: CaptionLookup = _reading_captions(lambda: CaptionLookup(captions_file),
@@ -390,18 +392,38 @@ class SidecarUnreadable(CLIError):
 
 
 def _there_hint(captions_file: str | None, folders: Sequence[str | os.PathLike[str]]) -> str:
-    """For a relative --captions FILE that is not here but is inside one of the input
-    ``folders``: `` (FOLDER/FILE exists: give that path)`` for the first such; else ""."""
+    """For a relative --captions FILE that is not here but is inside the folder of one of the
+    inputs ``folders`` (a folder named, or a file's folder: ``taco compress ../imgs/a.png
+    --captions captions.jsonl``): `` (FOLDER/FILE exists: give that path)`` for the first such;
+    else ""."""
     if not captions_file or captions_file == "-" or Path(captions_file).is_absolute():
         return ""
-    for folder in folders:
-        there = Path(folder) / captions_file
+    for given in folders:
         try:
-            if Path(folder).is_dir() and there.is_file():
+            folder = Path(given) if Path(given).is_dir() else Path(given).parent
+            there = folder / captions_file
+            if there.is_file():
                 return f" ({shown_path(there)} exists: give that path)"
         except (OSError, ValueError):  # a name the file system cannot take
             continue
     return ""
+
+
+def _refuse_captions_folder(captions_file: str | None) -> None:
+    """Raise a one-line :class:`CLIError` for a ``--captions`` that names a folder (it said
+    ``cannot read captions (Is a directory)``), naming its captions.jsonl where it has one."""
+    if not captions_file or captions_file == "-":
+        return
+    try:
+        if not Path(captions_file).is_dir():
+            return
+        from ..captions_file import FOLDER_CAPTIONS
+
+        there = Path(captions_file) / FOLDER_CAPTIONS
+        hint = f"{shown_path(there)} exists: give that path" if there.is_file() else "--captions takes a FILE.jsonl"
+    except (OSError, ValueError):  # a name the file system cannot take: the read says why
+        return
+    raise CLIError(f"{shown_path(captions_file)} is a folder, not a captions file ({hint})")
 
 
 def _reading_captions(read: Callable[[], _T], missing_hint: str = "") -> _T:
