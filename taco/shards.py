@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from .atomic import remove_stale_temporaries, special_file, stale_temporaries, write_bytes_atomic
-from .checks import is_int
-from .errors import TacoError, TacoWarning, warn_at_caller
+from .checks import is_int, positive_int_argument
+from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .filekinds import image_file_problem
 from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
 from .memory import allocation_failure
@@ -332,21 +332,25 @@ def _serialise(tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None
 
 
 def _pack(tensors: dict[str, torch.Tensor], max_bytes: int) -> list[dict[str, torch.Tensor]]:
-    """Greedy split in key order into dicts that serialise to at most ``max_bytes`` each."""
+    """Greedy split in key order into dicts that serialise to at most ``max_bytes`` each; a
+    TacoValueError, naming the smallest ``max_bytes`` that would do, if one tensor alone is
+    more."""
+    entries = {name: t.numel() * t.element_size() + len(name) + 128  # its header's JSON entry, generously
+               for name, t in tensors.items()}
+    largest = max(entries, key=entries.__getitem__, default=None)
+    if largest is not None and entries[largest] + 1024 > max_bytes:
+        nbytes = tensors[largest].numel() * tensors[largest].element_size()
+        raise TacoValueError(
+            f"tensor {largest!r} ({nbytes:,} bytes) does not fit in one {max_bytes:,}-byte shard: "
+            f"the smallest shard size that holds every tensor is {entries[largest] + 1024:,} bytes")
     shards: list[dict[str, torch.Tensor]] = [{}]
     size = 0
     for name, t in tensors.items():
-        nbytes = t.numel() * t.element_size()
-        entry = nbytes + len(name) + 128  # the header's JSON entry for it, generously
-        if entry + 1024 > max_bytes:
-            raise ValueError(
-                f"tensor {name!r} ({nbytes} bytes) does not fit in one {max_bytes}-byte shard"
-            )
-        if shards[-1] and size + entry + 1024 > max_bytes:
+        if shards[-1] and size + entries[name] + 1024 > max_bytes:
             shards.append({})
             size = 0
         shards[-1][name] = t
-        size += entry
+        size += entries[name]
     return shards
 
 
@@ -357,13 +361,18 @@ def save_sharded(
     max_bytes: int | None = SHARD_BYTES,
 ) -> list[Path]:
     """Write ``tensors`` at ``path`` (``NAME.safetensors``): one file if it serialises to at most
-    ``max_bytes`` (None: no limit), else shards + index. Returns the files written.
+    ``max_bytes`` (None: no limit), else shards + index. Returns the files written. A
+    ``max_bytes`` that is no integer (``True`` neither) is a TypeError; one below 1, or too
+    small for the largest tensor, a :class:`~taco.errors.TacoValueError` (the latter naming the
+    smallest that would do) before anything is written.
 
     Tensors are written as they are (contiguous, CPU). A failed write (``OSError``, e.g. a full
     disk; any exception) leaves the previous checkpoint loadable and removes the shards it had
     finished, before it raises (the previous shards, which the index names, stay). Files of the
     other layout or of earlier writes are removed once the new one is complete.
     """
+    if max_bytes is not None:
+        max_bytes = positive_int_argument("max_bytes", max_bytes, "(bytes per file) or None (no limit)")
     base = base_path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     payload = sum(t.numel() * t.element_size() for t in tensors.values())

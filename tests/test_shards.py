@@ -9,13 +9,14 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 import taco
 import taco.data
 from taco import shards
-from taco.errors import TacoWarning
+from taco.errors import TacoValueError, TacoWarning
 from taco.models import create_model, save_checkpoint
 from taco.train.checkpoints import clear_leftovers
 
@@ -66,9 +67,55 @@ def test_a_changed_or_missing_shard_is_refused(tmp_path):
         shards.load_sharded(path)
 
 
-def test_a_tensor_larger_than_a_shard_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="does not fit in one"):
-        shards.save_sharded({"big": torch.zeros(20_000)}, tmp_path / "x.safetensors", max_bytes=40_000)
+def test_a_tensor_larger_than_a_shard_is_refused_naming_the_size_that_holds_it(tmp_path):
+    """It was a builtin ValueError naming the first tensor too large, and no size that would do."""
+    tensors = {"small": torch.zeros(10), "big": torch.zeros(20_000), "mid": torch.zeros(9_000)}
+    need = 80_000 + len("big") + 128 + 1024  # its bytes, its header entry and the header's room
+    for limit in (40_000, need - 1):
+        with pytest.raises(TacoValueError, match=rf"^tensor 'big' \(80,000 bytes\) does not fit in one "
+                                                 rf"{limit:,}-byte shard: the smallest shard size that "
+                                                 rf"holds every tensor is {need:,} bytes$"):
+            shards.save_sharded(tensors, tmp_path / "x.safetensors", max_bytes=limit)
+        assert not any(tmp_path.iterdir())  # nothing written
+    written = shards.save_sharded(tensors, tmp_path / "x.safetensors", max_bytes=need)
+    assert len(written) == 4 and all(p.stat().st_size <= need for p in written[1:])  # index + 3 shards
+    assert all(torch.equal(t, tensors[k]) for k, t in shards.load_sharded(tmp_path / "x.safetensors")[0].items())
+
+
+@pytest.mark.parametrize("limit, error, message", [
+    (True, TypeError, "max_bytes must be an integer (bytes per file) or None (no limit), not bool"),
+    ("x", TypeError, "max_bytes must be an integer (bytes per file) or None (no limit), not str"),
+    (2000.0, TypeError, "max_bytes must be an integer (bytes per file) or None (no limit), not float"),
+    (0, TacoValueError, "max_bytes must be positive, got 0"),
+    (-1, TacoValueError, "max_bytes must be positive, got -1"),
+])
+def test_a_shard_size_that_is_no_positive_integer_is_refused(tmp_path, limit, error, message):
+    with pytest.raises(error) as caught:
+        shards.save_sharded(_tensors(), tmp_path / "x.safetensors", max_bytes=limit)
+    assert str(caught.value) == message and not any(tmp_path.iterdir())
+    assert shards.save_sharded(_tensors(), tmp_path / "x.safetensors", max_bytes=np.int64(40_000))[0].name == (
+        "x.safetensors.index.json")  # NumPy's integers taken
+
+
+def test_save_checkpoint_checks_max_shard_bytes_before_any_work(tmp_path):
+    """max_shard_bytes=-1 said 'does not fit in one -1-byte shard', True 'one True-byte shard'
+    and 'x' "'<=' not supported", each a builtin error, after the tables were rebuilt."""
+    model = create_model("elic-tiny")
+    path = tmp_path / "ck" / "x.safetensors"
+    kind = "save_checkpoint: max_shard_bytes must be an integer (bytes per shard) or None (one file), not"
+    for limit, error, message in ((True, TypeError, f"{kind} bool"), ("x", TypeError, f"{kind} str"),
+                                  (-1, TacoValueError, "save_checkpoint: max_shard_bytes must be positive, got -1")):
+        with pytest.raises(error) as caught:
+            save_checkpoint(model, path, max_shard_bytes=limit)
+        assert str(caught.value) == message
+    with pytest.raises(TacoValueError, match=r"does not fit in one 2,000-byte shard: the smallest shard size that "
+                                             r"holds every tensor is ([\d,]+) bytes$") as caught:
+        save_checkpoint(model, path, max_shard_bytes=2000)
+    assert not any(tmp_path.iterdir())  # not even the folder
+    need = int(re.search(r"is ([\d,]+) bytes$", str(caught.value)).group(1).replace(",", ""))
+    save_checkpoint(model, path, max_shard_bytes=need)  # the size it names does
+    assert all(f.stat().st_size <= need for f in shards.files(path)[1:])
+    assert taco.load(path).config == model.config
 
 
 def test_remove_stale_keeps_the_indexed_set(tmp_path):

@@ -24,6 +24,7 @@ import torch.nn as nn
 
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
+from ..checks import positive_int_argument
 from ..draws import private_draws, with_cpu_default_device
 from ..errors import TacoValueError, TacoWarning, warn_at_caller
 from ..fileobjects import checked_file_path
@@ -112,7 +113,9 @@ def save_checkpoint(
     training's checkpoints use) keeps them in the file, which then loads as any other.
     ``max_shard_bytes`` (e.g. :data:`taco.shards.SHARD_BYTES`): a checkpoint larger than that
     is written as shards + ``path.index.json`` (see :mod:`taco.shards`); ``load(path)`` reads
-    either. ``replace=False``: an existing ``path`` is not replaced: the file is published
+    either. A ``max_shard_bytes`` that is no integer (``True`` neither) is a TypeError, one
+    below 1 a :class:`~taco.errors.TacoValueError`, and so is one too small for the largest
+    tensor, naming the smallest that holds it; nothing is written then. ``replace=False``: an existing ``path`` is not replaced: the file is published
     only if nothing has that name then (:func:`taco.atomic.write_bytes_atomic`), else it is a
     :class:`FileExistsError` naming ``path`` (another process wrote it since the caller
     checked); a sharded save (``max_shard_bytes``) is checked for ``path`` and its index right
@@ -132,6 +135,9 @@ def save_checkpoint(
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"save_checkpoint: path must be a str or os.PathLike, not "
                         f"{type(path).__name__}")
+    if max_shard_bytes is not None:
+        max_shard_bytes = positive_int_argument("save_checkpoint: max_shard_bytes", max_shard_bytes,
+                                                "(bytes per shard) or None (one file)")
     check_configured(model, "save_checkpoint")
     check_has_data(model, "save_checkpoint")
 
