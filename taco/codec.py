@@ -213,6 +213,21 @@ def array_image(a: np.ndarray) -> Image.Image | Tensor:
     raise TacoValueError(f"a numpy image must be {ARRAY_KINDS}; got {given} {a.shape}{hint}")
 
 
+def tensor_dtype_hint(dtype: torch.dtype) -> str:
+    """`` (how to make an image tensor of it)`` for an image tensor of integer or bool ``dtype``,
+    which :func:`coding_input` refuses, by what the dtype holds: ``torch.uint16`` is 16-bit
+    pixels (torchvision.io.decode_image of a 16-bit PNG), to divide by 65535 (not by 255, which
+    leaves them over 1), other integers most often 0-255 values in a wider type, ``torch.bool``
+    a mask; "" for a dtype no pixels come in (complex)."""
+    if dtype == torch.bool:
+        return " (for a black-and-white mask, pass x.float(): False black, True white)"
+    if dtype == torch.uint16:
+        return " (for 16-bit pixels, pass x.float() / 65535: a float tensor in [0, 1])"
+    if not dtype.is_complex:
+        return " (for 0-255 values, pass x.to(torch.uint8); for 16-bit ones, x.float() / 65535)"
+    return ""
+
+
 def closed_before_loading(image: Image.Image) -> bool:
     """Whether ``image`` is a file's image closed (``with Image.open(p) as im: ...`` left) before
     its pixels were read: Pillow reads them on first use, from a file it has now let go of, and
@@ -242,8 +257,8 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
             check_image_size(x.shape[2], x.shape[3])
             return pad_to_multiple(x.cpu()).float().div_(255.0), x.shape[2], x.shape[3], "RGB"
         if not torch.is_floating_point(x):
-            raise TacoValueError(f"image tensors must be float in [0, 1] or uint8, not {x.dtype} "
-                                 "(divide 0-255 values by 255)")
+            raise TacoValueError(f"image tensors must be float in [0, 1] or uint8, not {x.dtype}"
+                                 f"{tensor_dtype_hint(x.dtype)}")
         check_image_size(x.shape[2], x.shape[3])
         check_pixel_values(x, given)
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"

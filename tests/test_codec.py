@@ -279,6 +279,25 @@ def test_pixels_on_another_scale_or_not_finite_are_refused(tiny_elic):
     assert taco.compress(x * 1.2 - 0.1, None, tiny_elic) == taco.compress((x * 1.2 - 0.1).clamp(0, 1), None, tiny_elic)
 
 
+def test_an_integer_tensor_is_told_how_to_make_pixels_of_its_dtype(tiny_elic):
+    """A uint16 tensor (torchvision.io.decode_image of a 16-bit PNG) was told to divide by 255,
+    which a second refusal followed: each dtype gets its own hint, and the hint codes."""
+    x16 = (torch.rand(3, 8, 8) * 65535).to(torch.uint16)
+    with pytest.raises(TacoValueError, match=r"^image tensors must be float in \[0, 1\] or uint8, not torch.uint16 "
+                                             r"\(for 16-bit pixels, pass x.float\(\) / 65535: a float tensor"):
+        taco.compress(x16, None, tiny_elic)
+    assert taco.compress(x16.float() / 65535, None, tiny_elic)
+    x64 = (torch.rand(3, 8, 8) * 255).long()
+    with pytest.raises(TacoValueError, match=r"not torch.int64 \(for 0-255 values, pass x.to\(torch.uint8\); "
+                                             r"for 16-bit ones, x.float\(\) / 65535\)$"):
+        taco.compress(x64, None, tiny_elic)
+    assert taco.compress(x64.to(torch.uint8), None, tiny_elic)
+    mask = torch.rand(3, 8, 8) > 0.5
+    with pytest.raises(TacoValueError, match=r"not torch.bool \(for a black-and-white mask, pass x.float\(\)"):
+        taco.compress(mask, None, tiny_elic)
+    assert taco.compress(mask.float(), None, tiny_elic)
+
+
 def test_numpy_images_as_the_readme_lists_them_and_their_errors_say_numpy(tiny_elic):
     """Every numpy kind README names codes; a float array on the 0-255 scale is refused as the
     numpy array it is, not as an 'image tensor' the caller never made."""
