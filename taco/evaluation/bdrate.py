@@ -35,7 +35,7 @@ import numpy as np
 
 from ..checks import is_number, seed_argument
 from ..errors import TacoValueError
-from ..messages import count, shown_path
+from ..messages import count, did_you_mean, shown_path
 from . import stats
 from .stats import MIN_RESAMPLES, min_pairs, percentile_interval, too_few_resamples
 
@@ -190,6 +190,18 @@ def _check(
     return ""
 
 
+def _checked_method(method: object) -> str:
+    """``method`` if it names an interpolation of :data:`METHOD_NAMES`: a TypeError unless a
+    str, a TacoValueError naming them for another (the ``bjontegaard`` package's is a plain
+    ValueError)."""
+    if not isinstance(method, str):
+        raise TypeError(f"method must be the name of an interpolation (str), not {type(method).__name__}")
+    if method not in METHOD_NAMES:
+        raise TacoValueError(f"unknown interpolation method {method!r}{did_you_mean(method, METHOD_NAMES)}; "
+                             f"methods: {', '.join(METHOD_NAMES)}")
+    return method
+
+
 def _bd(
     along: str,
     rate_anchor: Points,
@@ -235,8 +247,10 @@ def bd_rate(
 ) -> BDResult:
     """BD-rate in percent of ``test`` against ``anchor`` (negative: ``test`` saves bits).
 
-    ``method="cubic"`` needs at least 4 usable points per curve (TacoValueError otherwise)."""
-    return _bd("quality", rate_anchor, quality_anchor, rate_test, quality_test, method, strict=True)
+    ``method="cubic"`` needs at least 4 usable points per curve (TacoValueError otherwise); a
+    ``method`` not in :data:`METHOD_NAMES` is a TacoValueError too."""
+    return _bd("quality", rate_anchor, quality_anchor, rate_test, quality_test,
+               _checked_method(method), strict=True)
 
 
 def bd_metric(
@@ -248,8 +262,10 @@ def bd_metric(
 ) -> BDResult:
     """BD-metric (BD-PSNR for PSNR): average quality gain of ``test`` at equal rate.
 
-    ``method="cubic"`` needs at least 4 usable points per curve (TacoValueError otherwise)."""
-    return _bd("rate", rate_anchor, quality_anchor, rate_test, quality_test, method, strict=True)
+    ``method="cubic"`` needs at least 4 usable points per curve (TacoValueError otherwise); a
+    ``method`` not in :data:`METHOD_NAMES` is a TacoValueError too."""
+    return _bd("rate", rate_anchor, quality_anchor, rate_test, quality_test,
+               _checked_method(method), strict=True)
 
 
 # --------------------------------------------------------------------------- CIs over images
@@ -476,6 +492,7 @@ def bd_bootstrap(
     saying so, as a cell of :func:`bd_table` is.
     """
     seed = seed_argument("bd_bootstrap: seed", seed, most=None)
+    method = _checked_method(method)
     if not 0 < confidence < 1:
         raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
     if resamples < 0:
@@ -599,6 +616,7 @@ def bd_table(
     all images (:func:`rate_metric`) and ``rate_all_images`` says so (marked ``§``).
     """
     seed = seed_argument("bd_table: seed", seed, most=None)
+    method = _checked_method(method)
     if anchor not in curves:
         raise TacoValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
 

@@ -242,6 +242,25 @@ def test_bootstrap_and_table_check_their_seed():
         anchor, noisy, "psnr", resamples=150, seed=2)  # NumPy's integers taken
 
 
+def test_an_unknown_method_is_refused_naming_the_methods():
+    """method='x' was the bjontegaard package's plain ValueError ('Invalid interpolation method')."""
+    from taco.errors import TacoValueError
+
+    anchor, _ = image_curves()
+    points = [{"bpp": r, "psnr": q} for r, q in zip(RATE, PSNR, strict=True)]
+    calls = (lambda m: bd_rate(RATE, PSNR, RATE_T, PSNR_T, method=m),
+             lambda m: bd_metric(RATE, PSNR, RATE_T, PSNR_T, method=m),
+             lambda m: bd_bootstrap(anchor, anchor, "psnr", resamples=10, method=m),
+             lambda m: bd_table({"A": points, "B": points}, "A", ["psnr"], method=m))
+    for call in calls:
+        with pytest.raises(TacoValueError, match=r"^unknown interpolation method 'x'; methods: pchip, cubic, akima$"):
+            call("x")
+        with pytest.raises(TacoValueError, match=r"^unknown interpolation method 'PCHIP' \(did you mean 'pchip'\?\)"):
+            call("PCHIP")
+        with pytest.raises(TypeError, match=r"^method must be the name of an interpolation \(str\), not NoneType$"):
+            call(None)
+
+
 def resampled_one_by_one(anchor, test, metric, resamples, seed, method="pchip"):
     """bd_bootstrap's draws done the plain way: one resample, one package call per delta."""
     rng = np.random.default_rng(seed)
