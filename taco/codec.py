@@ -228,6 +228,18 @@ def tensor_dtype_hint(dtype: torch.dtype) -> str:
     return ""
 
 
+def check_tensor_storage(image: Tensor) -> None:
+    """Refuse an image tensor whose values cannot be read as pixels: a ``meta`` tensor (shapes
+    without values: ``Tensor.item()`` failed on it deep in the coder, a RuntimeError) or a sparse
+    or other non-strided one (a NotImplementedError), with a :class:`TacoValueError` saying how to
+    make a dense one."""
+    if image.is_meta:
+        raise TacoValueError(f"the image tensor {tuple(image.shape)} is on the meta device: it has "
+                             "a shape but no values to code; pass one with its pixels")
+    if image.layout != torch.strided:
+        raise TacoValueError(f"image tensors must be dense, not {image.layout} (pass x.to_dense())")
+
+
 def closed_before_loading(image: Image.Image) -> bool:
     """Whether ``image`` is a file's image closed (``with Image.open(p) as im: ...`` left) before
     its pixels were read: Pillow reads them on first use, from a file it has now let go of, and
@@ -250,6 +262,7 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     if isinstance(image, np.ndarray):
         image = array_image(image)
     if isinstance(image, Tensor):
+        check_tensor_storage(image)
         x = image if image.dim() == 4 else image.unsqueeze(0)
         if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != 3:
             raise TacoValueError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(image.shape)}")

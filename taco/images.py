@@ -42,7 +42,7 @@ from .colour import (
     to_rgb,
     watch_pillow,
 )
-from .errors import TacoError
+from .errors import TacoError, TacoValueError
 from .filekinds import HEIF_BRANDS, TACO_MAGIC
 from .fileobjects import checked_path, read_file_object
 from .locks import ForkSafeLock
@@ -1045,7 +1045,15 @@ def image_file_bytes(image: Image.Image, fmt: str) -> bytes:
 
 def image_to_tensor(img: Image.Image) -> Tensor:
     """PIL image → (1, 3, H, W) float32 in [0, 1], through :func:`to_rgb` (other modes, an RGB
-    colour profile other than sRGB)."""
+    colour profile other than sRGB). Anything else is a ``TypeError`` saying how to make a PIL
+    image of it."""
+    if not isinstance(img, Image.Image):
+        how = ""
+        if isinstance(img, np.ndarray):
+            how = " (for an (H, W, 3) uint8 array, pass Image.fromarray(a))"
+        elif isinstance(img, str | os.PathLike):
+            how = " (for a file, pass taco.images.load_image(path))"
+        raise TypeError(f"image_to_tensor takes a PIL image, not {type(img).__name__}{how}")
     img, _ = to_rgb(img)
     import torch
 
@@ -1054,14 +1062,22 @@ def image_to_tensor(img: Image.Image) -> Tensor:
 
 
 def tensor_to_image(t: Tensor) -> Image.Image:
-    """(1, 3, H, W) or (3, H, W) tensor in [0, 1] → PIL RGB (clamped, then rounded; NaN → 0)."""
+    """(1, 3, H, W) or (3, H, W) tensor in [0, 1] → PIL RGB (clamped, then rounded; NaN → 0).
+    Another shape is a :class:`~taco.errors.TacoValueError` (an (H, W, 3) one says to permute
+    it), anything but a tensor a ``TypeError``."""
+    import torch
+
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"tensor_to_image takes a torch tensor (3, H, W) or (1, 3, H, W) in [0, 1], "
+                        f"not {type(t).__name__}")
     if t.dim() == 4:
         if t.shape[0] != 1:
-            raise ValueError(f"expected a batch of one image, got shape {tuple(t.shape)}")
+            raise TacoValueError(f"expected a batch of one image, got shape {tuple(t.shape)}: pass "
+                                 "each image, t[i]")
         t = t[0]
     if t.dim() != 3 or t.shape[0] != 3:
-        raise ValueError(f"expected (1, 3, H, W) or (3, H, W), got shape {tuple(t.shape)}")
-    import torch
+        hint = ": channels last? pass t.permute(2, 0, 1)" if t.dim() == 3 and t.shape[2] == 3 else ""
+        raise TacoValueError(f"expected (1, 3, H, W) or (3, H, W), got shape {tuple(t.shape)}{hint}")
 
     t = torch.nan_to_num(t.detach().to("cpu", torch.float32), nan=0.0)
     arr = t.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()

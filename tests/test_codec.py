@@ -298,6 +298,20 @@ def test_an_integer_tensor_is_told_how_to_make_pixels_of_its_dtype(tiny_elic):
     assert taco.compress(mask.float(), None, tiny_elic)
 
 
+def test_a_tensor_without_dense_values_is_a_taco_error(tiny_elic):
+    """A meta tensor ended in a RuntimeError (Tensor.item() on meta), a sparse one in a
+    NotImplementedError, which ``except taco.TacoError`` missed: both are TacoValueErrors."""
+    with pytest.raises(TacoValueError, match=r"^the image tensor \(3, 8, 8\) is on the meta device: it has a "
+                                             r"shape but no values"):
+        taco.compress(torch.empty(3, 8, 8, device="meta"), None, tiny_elic)
+    x = torch.rand(3, 8, 8)
+    for sparse in (x.to_sparse(), x.unsqueeze(0).to_sparse(2)):
+        with pytest.raises(TacoValueError, match=r"^image tensors must be dense, not torch.sparse_coo "
+                                                 r"\(pass x.to_dense\(\)\)$"):
+            taco.compress(sparse, None, tiny_elic)
+    assert taco.compress(x.to_sparse().to_dense(), None, tiny_elic) == taco.compress(x, None, tiny_elic)
+
+
 def test_numpy_images_as_the_readme_lists_them_and_their_errors_say_numpy(tiny_elic):
     """Every numpy kind README names codes; a float array on the 0-255 scale is refused as the
     numpy array it is, not as an 'image tensor' the caller never made."""

@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+from taco.errors import TacoValueError
 from taco.images import (
     NORMALISED_RANGE,
     ImageConversionWarning,
@@ -371,10 +372,26 @@ def test_pixel_scale_hint_follows_the_range(low: float, high: float, hint: str) 
 
 
 def test_tensor_to_image_bad_shapes() -> None:
-    with pytest.raises(ValueError, match="batch of one"):
+    """Bad shapes are TacoValueErrors (they were builtin ValueErrors, which ``except TacoError``
+    missed); a channels-last image is told to permute."""
+    with pytest.raises(TacoValueError, match="batch of one"):
         tensor_to_image(torch.zeros(2, 3, 4, 4))
-    with pytest.raises(ValueError, match="expected"):
+    with pytest.raises(TacoValueError, match=r"^expected \(1, 3, H, W\) or \(3, H, W\), got shape \(1, 4, 4\)$"):
         tensor_to_image(torch.zeros(1, 4, 4))
+    with pytest.raises(TacoValueError, match=r"got shape \(8, 8, 3\): channels last\? pass t.permute\(2, 0, 1\)$"):
+        tensor_to_image(torch.rand(8, 8, 3))
+    with pytest.raises(TypeError, match="^tensor_to_image takes a torch tensor .*, not ndarray$"):
+        tensor_to_image(np.zeros((3, 4, 4)))  # type: ignore[arg-type]
+
+
+def test_image_to_tensor_says_what_it_takes() -> None:
+    """A numpy array was an AttributeError ('numpy.ndarray' object has no attribute 'mode')."""
+    with pytest.raises(TypeError, match=r"^image_to_tensor takes a PIL image, not ndarray \(for an "
+                                        r"\(H, W, 3\) uint8 array, pass Image.fromarray\(a\)\)$"):
+        image_to_tensor(np.zeros((4, 4, 3), np.uint8))  # type: ignore[arg-type]
+    for path in ("photo.png", Path("photo.png")):
+        with pytest.raises(TypeError, match=r"not \w+ \(for a file, pass taco.images.load_image\(path\)\)$"):
+            image_to_tensor(path)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- colour profiles
