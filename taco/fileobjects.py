@@ -20,7 +20,6 @@ import functools
 import io
 import os
 import pickletools
-import shlex
 import stat
 import unicodedata
 import zipfile
@@ -30,7 +29,7 @@ from typing import Any
 
 from .errors import TacoError
 from .filekinds import TACO_MAGIC, image_kind
-from .messages import SHOWN_PATH_LIMIT, shown_path
+from .messages import SHOWN_PATH_LIMIT, shell_word, shown_path
 
 __all__ = ["PICKLE_EXPANSION_LIMIT", "READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path",
            "checked_path", "file_object_name", "is_base64_file_data", "is_file_object", "name_key", "own_file_problem",
@@ -282,17 +281,15 @@ def own_file_problem(path: str | os.PathLike[str], *, in_place: bool = False, wr
 
 def _copy_advice(text: str, shown: str) -> str:
     """The commands that give the file ``text`` (``shown``: as :func:`shown_path` shows it) a copy
-    of its own, as a POSIX shell runs them pasted: ``cp X X.copy && mv X.copy X``, each name
-    shell-quoted (``'my log.jsonl'``) and one starting with ``-`` written ``./-x`` (else ``cp``
-    reads it as options). A name holding a character that :func:`shown_path` escapes (a line
-    feed, a terminal escape, a byte that is not UTF-8) cannot be shown as it is: no command is
-    given, which pasted would name another file, but the way in words."""
+    of its own, as a POSIX shell runs them pasted: ``cp X X.copy && mv X.copy X``, each name as
+    :func:`shell_word` writes it (``'my log.jsonl'``; ``./-x`` for a name starting with ``-``,
+    else ``cp`` reads it as options). A name holding a character that :func:`shown_path` escapes
+    (a line feed, a terminal escape, a byte that is not UTF-8) cannot be shown as it is: no command
+    is given, which pasted would name another file, but the way in words."""
     if shown != text:
         return ("copy it to another name and move the copy back over it; its name holds characters "
                 "that cannot be shown here, so no command is given")
-    if text.startswith("-"):
-        text = f"./{text}"
-    name, copy = shlex.quote(text), shlex.quote(f"{text}.copy")
+    name, copy = shell_word(text), shell_word(f"{text}.copy")
     return f"cp {name} {copy} && mv {copy} {name}"
 
 

@@ -4,8 +4,8 @@ terminal escape codes), counts of things in the right number, the first few of a
 (:func:`some`), the refusal of ``-`` by a command that reads no standard input
 (:func:`stdin_refused`), where the docs a message names are (:func:`docs_ref`), the hint after a name
 taco does not know (:func:`did_you_mean`), what keeps a text from being UTF-8
-(:func:`lone_surrogate`) and the setting that reads it (:func:`locale_hint`, :func:`locale_hint_of`), a file's name as a message shows it (:func:`shown_path`), a
-command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`), written by
+(:func:`lone_surrogate`) and the setting that reads it (:func:`locale_hint`, :func:`locale_hint_of`), a file's name as a message shows it (:func:`shown_path`) and
+as a command a message suggests names it (:func:`shell_word`), a command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`), written by
 :func:`to_stderr`, which a closed stderr does not stop."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from .progress import bar_shown
 
 __all__ = ["SHOWN_PATH_LIMIT", "count", "did_you_mean", "docs_ref", "locale_hint_of",
-           "lone_surrogate", "note", "one_line", "shown_path", "some", "stdin_refused", "to_stderr", "utf8_names",
+           "lone_surrogate", "note", "one_line", "shell_word", "shown_path", "some", "stdin_refused", "to_stderr", "utf8_names",
            "warning_printer"]
 
 
@@ -76,6 +77,23 @@ def shown_path(path: object, limit: int | None = None) -> str:
         return text
     cut = f"… ({len(text):,} characters)"
     return text[: limit - len(cut)] + cut
+
+
+def shell_word(path: object, words: str | None = None) -> str:
+    """``path`` (a file's or folder's name, a path) as one word of a command that a message
+    suggests, such that a POSIX shell, the command pasted, reads it as that path: quoted as
+    :func:`shlex.quote` quotes it (``'my runs/r 1'``, ``'it'"'"'s'``; a plain ``runs/x`` as it
+    is), and a name starting with ``-`` written ``./-x`` (else the command reads it as options;
+    the same file). A name holding a character that :func:`shown_path` escapes (a line feed, a
+    terminal escape, a byte that is not UTF-8) cannot be written so: pasted, its shown form would
+    name another file. For it: ``words``, where the caller gives them (``naming this file``, for
+    ``decode with --model naming this file``), else its shown form quoted so (one word, as the
+    rest of the message names it). Every command a message suggests names its files so."""
+    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)
+    shown = shown_path(text)
+    if shown != text and words is not None:
+        return words
+    return shlex.quote(f"./{shown}" if shown.startswith("-") else shown)
 
 
 def to_stderr(text: str, stream: Any = None, *, end: str = "\n", above_bar: bool = False) -> None:

@@ -312,3 +312,19 @@ def test_only_a_file_in_an_input_folder_is_named_for_a_missing_captions_file(tmp
     for folders in (["small"], ["photo.png"]):
         with pytest.raises(CLIError, match="captions.jsonl: no such captions file$"):
             CaptionSource(None, "captions.jsonl", folders=folders)
+
+
+@pytest.mark.parametrize("name", ["my photos", "it's mine", "-photos"])
+def test_no_captions_names_a_taco_caption_command_that_works_pasted(tmp_path, monkeypatch, name):
+    """An evaluation's caption source said ``write captions.jsonl with `taco caption my
+    photos```, two folders pasted: the folder is one word now (``./-photos``: no option)."""
+    import shlex
+
+    from taco.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    Path(name).mkdir()
+    _photo(Path(name) / "a.png")
+    ds = open_dataset(name)
+    words = shlex.split(re.search(r"`(taco caption .*)`", ds.caption_source).group(1))[1:]
+    assert Path(build_parser(words).parse_args(words).folder) == Path(name), ds.caption_source

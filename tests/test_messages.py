@@ -96,3 +96,37 @@ def test_one_line_hides_every_character_shown_path_escapes():
     escaped = [chr(c) for c in range(0x10000) if shown_path(chr(c)) != chr(c)]
     assert len(escaped) == 32 + 33 + 2 + 15 + 2048  # C0, DEL and C1, U+2028/9, bidi and invisible, surrogates
     assert [c for c in escaped if one_line(f"a{c}b") == f"a{c}b"] == []
+
+
+@pytest.mark.parametrize("name", ["runs/x", "my runs/r 1", "it's here", "-x", "--out dir", "-", "a;b $(rm)"])
+def test_a_shell_word_is_read_by_a_shell_as_the_path_and_never_as_an_option(name):
+    """Paths were pasted into suggested commands as they are: ``--resume my runs/r 1`` read as
+    two arguments, ``-x`` as an option."""
+    import shlex
+    from pathlib import Path
+
+    from taco.messages import shell_word
+
+    word = shell_word(Path(name))
+    assert shlex.split(word) == [shlex.split(word)[0]]  # one word
+    read = shlex.split(word)[0]
+    assert Path(read) == Path(name) and not read.startswith("-"), word
+    assert shell_word(name) == word and shown_path(word) == word
+
+
+def test_a_plain_path_is_its_own_shell_word():
+    from taco.messages import shell_word
+
+    assert shell_word("runs/x") == "runs/x" and shell_word("/data/coco/val2014") == "/data/coco/val2014"
+    assert shell_word("my runs/r 1") == "'my runs/r 1'" and shell_word("-x") == "./-x"
+
+
+def test_a_name_shown_escaped_is_given_in_words_or_as_shown():
+    """A name with a line feed cannot be pasted (its shown form names another file): the
+    caller's words, else its shown form as one word."""
+    from taco.messages import shell_word
+
+    assert shell_word("my\nrun", "naming this run") == "naming this run"
+    assert shell_word("my \x1b[2Jrun") == "'my \\x1b[2Jrun'"
+    assert shell_word("-\nx") == "'./-\\nx'"
+    assert shell_word("my run", "naming this run") == "'my run'"  # shown as it is: the words unused

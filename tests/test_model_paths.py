@@ -137,3 +137,22 @@ def test_a_run_with_its_checkpoint_still_loads(tmp_path, tiny_elic):
     run = run_folder(tmp_path, checkpoint=tiny_elic)
     shutil.copy(run / CHECKPOINT_FILE, tmp_path / "copy.safetensors")
     assert taco.load(run).model_id == taco.load(tmp_path / "copy.safetensors").model_id
+
+
+@pytest.mark.parametrize("name", ["no ck", "it's mine", "-r 1"])
+def test_the_resume_command_suggested_for_a_run_works_pasted(tmp_path, monkeypatch, capsys, name):
+    """``taco compress -m "no ck" x.png`` said ``train it further (taco train --resume no ck)``,
+    which pasted resumed ``no`` with ``ck`` as its config: each path is one word now, one
+    starting with ``-`` written ``./-r 1`` (else an option)."""
+    import re
+    import shlex
+
+    from taco.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    run = Path(name)
+    run_folder(tmp_path).rename(run)
+    for model in (run, run / STATE_FILE):  # no_checkpoint_message, training_state_message
+        line = refused(capsys, "compress", str(CHELSEA), "--caption", "", "-m", f"./{model}", "-o", "x.taco")
+        words = shlex.split(re.search(r"\(taco (train --resume .*)\)", line).group(1))
+        assert Path(build_parser(words).parse_args(words).resume) == run, line

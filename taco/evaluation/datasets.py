@@ -73,6 +73,7 @@ from ..messages import (
     locale_hint,
     lone_surrogate,
     note,
+    shell_word,
     shown_path,
 )
 from ..samples import SAMPLES_DIR
@@ -463,7 +464,7 @@ def _folder(
     images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0,
                              min_side=crop)
     source = (f"none (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files; write {FOLDER_CAPTIONS} "
-              f"with `taco caption {root}`)")
+              f"with `taco caption {shell_word(root)}`)")
     return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
 
 
@@ -534,7 +535,7 @@ def _checked_spec(spec: str | os.PathLike[str], captions_file: str | os.PathLike
             raise DatasetError(
                 f"{shown_path(cap_path, SHOWN_PATH_LIMIT)} not found: the official coco30k protocol takes its images and captions "
                 "from the authors' files: taco import-captions mscoco_val41k_img_cap_pair.json "
-                f"--images mscoco_30k_list.json -o {cap_path}"
+                f"--images mscoco_30k_list.json -o {shell_word(cap_path)}"
             )
     elif kind == "coco30k":
         split_json = root / "dataset_coco.json"

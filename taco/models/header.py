@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from ..filekinds import file_head, text_file_problem
 from ..fileobjects import ZIP_MAGIC
 from ..jsonfiles import format_problem, json_object
 from ..memory import allocation_failure
+from ..messages import shell_word
 from ..shards import (
     CHECKPOINT_FILE,
     INDEX_SUFFIX,
@@ -63,7 +63,7 @@ def reading_headers(path: str | os.PathLike[str], *, file: Path | None = None) -
             raise CheckpointError(
                 f"{path}: {torch_file} (torch.save), not a taco checkpoint: if it is one of the "
                 f"TACO or ELIC authors' or of CompressAI's Elic2022Official, import it once "
-                f"(taco import-checkpoint {shlex.quote(str(path))} -o MODEL.safetensors; in "
+                f"(taco import-checkpoint {shell_word(path)} -o MODEL.safetensors; in "
                 "Python taco.official.import_checkpoint_file) and give MODEL.safetensors; a taco "
                 "model's own state dict: model.load_state_dict it into its model (taco.load(NAME) "
                 "for a fine-tune of a built-in, else taco.create_model in the layout it was made "
@@ -172,7 +172,7 @@ def training_state_message(path: str | os.PathLike[str]) -> str:
     if find(run / CHECKPOINT_FILE) is None:
         return (f"{path} is a training state for taco train --resume, not a model; its run ({run}) "
                 f"has no model checkpoint ({CHECKPOINT_FILE}) yet: train it further (taco train "
-                f"--resume {run}), then give {run}")
+                f"--resume {shell_word(run)}), then give {run}")
     return (f"{path} is a training state for taco train --resume, not a model: give "
             f"{run / CHECKPOINT_FILE} or its run's folder ({run})")
 
@@ -185,7 +185,7 @@ def no_checkpoint_message(folder: str | os.PathLike[str]) -> str:
     if (any((folder / name).is_file() for name in RUN_FILES)
             or find(folder / TRAIN_STATE_FILE) is not None):
         return (f"{folder} is a training run with no model checkpoint yet ({CHECKPOINT_FILE}): "
-                f"train it further (taco train --resume {folder}), or give its folder once it has one")
+                f"train it further (taco train --resume {shell_word(folder)}), or give its folder once it has one")
     shard = re.compile(r"-\d{5}-of-\d{5}\.safetensors$")  # a piece of a sharded file, not a file to give
     try:
         held = sorted(p.name for p in folder.iterdir()

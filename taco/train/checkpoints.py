@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from ..atomic import remove_stale_temporaries
 from ..errors import TacoWarning
-from ..messages import some, utf8_text
+from ..messages import shell_word, some, utf8_text
 from ..models import ELIC, save_checkpoint
 from ..models.checkpoint import load_model_state
 from ..shards import (
@@ -139,8 +139,9 @@ def python_words(resume_with: str) -> bool:
 
 def resume_named(run: Path, python: bool = False) -> str:
     """``resume`` naming ``run`` as its caller gives it: ``--resume RUN``, or from Python
-    ``resume='RUN'``."""
-    return f"resume={str(run)!r}" if python else f"--resume {run}"
+    ``resume='RUN'`` (the folder as a shell or Python reads it: :func:`taco.messages.shell_word`,
+    ``repr``)."""
+    return f"resume={str(run)!r}" if python else f"--resume {shell_word(run)}"
 
 
 def held_files(out_dir: Path) -> str | None:
@@ -165,7 +166,8 @@ def init_from_command(run: Path, out_dir: Path | str, *, python: bool = False) -
         config = repr(str(run / RUN_CONFIG_FILE)) if has_config else "CONFIG"
         keys = [f"init_from={run}", f"warmup_steps={INIT_WARMUP_STEPS}", f"out_dir={out_dir}"]
         return f"train(load_config({config}, {keys!r}))"
-    return f"taco train {run / RUN_CONFIG_FILE if has_config else 'CONFIG'} --init-from {run} -o {out_dir}"
+    config = shell_word(run / RUN_CONFIG_FILE) if has_config else "CONFIG"
+    return f"taco train {config} --init-from {shell_word(run)} -o {shell_word(out_dir)}"
 
 
 def no_state_to_resume(run: Path, out_dir: Path | None = None, *, python: bool = False) -> str:

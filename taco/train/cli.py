@@ -28,7 +28,7 @@ from ..cli.common import (
     positive_int,
 )
 from ..fileobjects import same_folder
-from ..messages import to_stderr
+from ..messages import shell_word, to_stderr
 from ..models.config import TEXT_INJECTIONS
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
         return path.parent
     if path.exists():
         what = (f"a config beside no run: to start a run from it, give it without --resume "
-                f"(taco train {path})" if path.suffix.lower() in CONFIG_SUFFIXES
+                f"(taco train {shell_word(path)})" if path.suffix.lower() in CONFIG_SUFFIXES
                 else "not one of a run's files")
         raise ConfigError(
             f"--resume takes a run folder or a file of it ({STATE_FILE}, {CHECKPOINT_FILE}, "
@@ -245,8 +245,8 @@ def config_run(args: argparse.Namespace, notes: list[str] | None) -> Path | None
             return None  # the out_dir given is the config's folder: that run
         raise ConfigError(
             f"{args.config} is the config of the run in {folder}, and the out_dir given is {out}: "
-            f"to continue the run in {folder} there, give --resume {folder} --out-dir {out}; to "
-            f"continue the run in {out}, give --resume {out}"
+            f"to continue the run in {folder} there, give --resume {shell_word(folder)} --out-dir "
+            f"{shell_word(out)}; to continue the run in {out}, give --resume {shell_word(out)}"
         )
     if same_folder(os.path.expanduser(recorded), os.path.expanduser(folder)):
         return None
@@ -336,7 +336,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             raise ConfigError(
                 f"--resume: nothing to resume in {run}: no {CONFIG_FILE}, no {STATE_FILE} (not a "
                 "taco train run); to start a run there, give its config without --resume "
-                f"(taco train CONFIG --out-dir {run})"
+                f"(taco train CONFIG --out-dir {shell_word(run)})"
             )
         base = {**saved, **({"out_dir": str(run)} if "out_dir" not in given else {})}
     values = apply_overrides(base, args.overrides)
@@ -538,7 +538,7 @@ def run(args: argparse.Namespace) -> int:
                          go_on="the same taco train --lambda-sweep command with --resume")
         else:  # how to go on, in the command line's words (the library's are Python's)
             train(cfg, resume=resume, notes=notes, resume_with="--resume",
-                  go_on=f"taco train --resume {cfg.out_dir}")
+                  go_on=f"taco train --resume {shell_word(cfg.out_dir)}")
     except (NonFiniteLossError, NoStepInTimeLimit, OutputWriteError) as e:
         from ..distributed import dist_env_from_environ
 

@@ -76,7 +76,7 @@ from ..distributed import (
 from ..errors import Interrupted, TacoError, TacoWarning, warn_at_caller
 from ..locks import FolderLock, hold_folder
 from ..losses import TacoLoss
-from ..messages import count
+from ..messages import count, shell_word
 from ..models import CheckpointError
 from ..models.checkpoint import invalidate_fingerprint
 from ..models.header import read_checkpoint_header
@@ -256,7 +256,7 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
                        f"no captions in {root} (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files)")
             raise ConfigError(
                 f"{key}: {missing}, which model {cfg.resolved_model()!r} needs "
-                f"(it reads the captions); `taco caption {root}` writes {FOLDER_CAPTIONS}, or "
+                f"(it reads the captions); `taco caption {shell_word(root)}` writes {FOLDER_CAPTIONS}, or "
                 "train the text-free baseline on the photos alone: --set preset=elic model=elic-small k_j=0"
             )
     try:

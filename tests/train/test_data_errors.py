@@ -114,3 +114,23 @@ def test_fewer_images_than_one_batch_says_what_to_do(tmp_path, tiny, capsys):
     line = _one_error_line(capsys)
     assert line.endswith("4 training images are fewer than one batch per process (1 x 5): "
                          "add images, or --set batch_size=N (at most 4 here)"), line
+
+
+@pytest.mark.parametrize("name", ["my photos", "it's mine", "-photos"])
+def test_the_taco_caption_command_suggested_works_pasted(tmp_path, monkeypatch, tiny, capsys, name):
+    """``taco caption my photos`` pasted captions two folders, neither of them this one; each
+    name is one word now, one starting with ``-`` no option (``./-photos``)."""
+    import re
+    import shlex
+
+    from taco.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    photos = Path(name)
+    _photos(tmp_path).rename(photos)
+    argv = ["--set", *tiny(tmp_path / "run", model="taco-minilm-tiny", k_j=0),
+            f"data.root={photos}", "--max-steps", "1"]
+    assert train_main(argv) == 2
+    line = _one_error_line(capsys)
+    words = shlex.split(re.search(r"`(taco caption .*)` writes", line).group(1))[1:]
+    assert Path(build_parser(words).parse_args(words).folder) == photos, line

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 from PIL import Image
 
@@ -359,3 +360,49 @@ def test_a_finished_run_resumed_into_another_folder_writes_nothing_there(one_ste
     err = capsys.readouterr().err
     assert err.startswith(f"train: {run} already finished at step 1") and "nothing to do" in err  # Python: no "taco train:"
     assert not other.exists() or not any(p.suffix == ".safetensors" for p in other.rglob("*"))
+
+
+def _pasted(command: str) -> object:
+    """``command`` (``taco train ...``, as a message suggests it) as a shell splits it, parsed
+    by taco's own parser: what it gives pasted."""
+    import shlex
+
+    from taco.cli import build_parser
+
+    words = shlex.split(command)
+    assert words[:2] == ["taco", "train"], words
+    return build_parser(words[1:]).parse_args(words[1:])
+
+
+@pytest.mark.parametrize("name", ["my runs/r 1", "it's mine", "-r 1"])
+def test_the_commands_the_out_dir_refusal_suggests_work_pasted(tmp_path, monkeypatch, capsys, name):
+    """``taco train "my runs/r 1/config.yaml" --resume --out-dir "other dir"`` said ``give
+    --resume my runs/r 1 --out-dir other dir``, which pasted read ``1`` and ``dir`` as two more
+    arguments (and a name starting with ``-`` as an option): each name is one word now."""
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    run, other = Path(name), f"-{name} other"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text(yaml.safe_dump({**ELIC, "out_dir": str(tmp_path / "was")}))
+    (run / "log.jsonl").write_text("")
+    assert train_main([f"./{run}/config.yaml", "--resume", f"--out-dir={other}"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line, line
+    there, here = re.search(r"there, give (.*); to continue the run in .*, give (.*)$", line).groups()
+    args = _pasted(f"taco train {there}")
+    assert (Path(args.resume), Path(args.out_dir)) == (run, Path(other)), there
+    args = _pasted(f"taco train {here}")
+    assert (Path(args.resume), args.out_dir) == (Path(other), None), here
+
+
+def test_the_new_run_a_folder_with_no_run_suggests_works_pasted(tmp_path, monkeypatch, capsys):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    empty = Path("-an empty folder's")
+    empty.mkdir()
+    assert train_main([f"--resume=./{empty}"]) == 2
+    line = capsys.readouterr().err.strip()
+    command = re.search(r"\((taco train CONFIG --out-dir .*)\)$", line).group(1)
+    assert Path(_pasted(command).out_dir) == empty, line

@@ -94,3 +94,25 @@ def test_embed_captions_refuses_an_existing_file_unless_force(tmp_path, tiny, ca
     assert taco_main(["train", "--set", *tiny(tmp_path / "unused"), "-f"]) == 2  # a run: never
     assert "--force goes with --embed-captions FILE" in capsys.readouterr().err
     assert not (tmp_path / "unused").exists()
+
+
+@pytest.mark.parametrize("name", ["gpu back", "it's back", "-back"])
+def test_the_init_from_command_works_pasted(tmp_path, monkeypatch, name):
+    """The command that starts a new run from a slice's checkpoint named its paths as they are:
+    ``taco train gpu back/config.yaml --init-from gpu back -o NEWDIR`` pasted is three more
+    arguments; each is one word now, and one starting with ``-`` no option."""
+    import re
+    import shlex
+
+    from taco.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    run = _folder(Path(name), CHECKPOINT_FILE, "config.yaml", "log.jsonl")
+    new = Path(f"-new {name}")
+    with pytest.raises(TrainStateError) as caught:
+        resume_source(new, run)
+    message = str(caught.value)
+    assert message.startswith(f"--resume {shlex.quote(str(run)) if name[0] != '-' else './-back'}: "), message
+    words = shlex.split(re.search(r"(taco train .*)$", message).group(1))[1:]
+    args = build_parser(words).parse_args(words)
+    assert (Path(args.config), Path(args.init_from), Path(args.out_dir)) == (run / "config.yaml", run, new)
