@@ -157,6 +157,28 @@ def test_signal_handlers_are_the_commands_only(monkeypatch, capsys):
 # --------------------------------------------------------------------------- finishing a batch
 
 
+def test_an_existing_output_named_by_o_is_refused_with_another_o_offered(photos, tmp_path, capsys):
+    """``taco decompress a.taco -o a.png``, a.png the original photo, said only "a.png exists;
+    pass --force to overwrite it": followed, it replaced the photo with its lossy decode. Another
+    -o is offered too, as taco demo offers it; without -o the outputs (beside their sources) are
+    never the inputs, and no -o is named."""
+    assert main(["compress", str(photos / "a.png"), *CODE, "-o", str(tmp_path / "a.taco"), "--quiet"]) == 0
+    original = (photos / "a.png").read_bytes()
+    capsys.readouterr()
+    assert main(["decompress", str(tmp_path / "a.taco"), "-o", str(photos / "a.png")]) == 2
+    assert capsys.readouterr().err == (f"taco decompress: error: {photos / 'a.png'} exists; pass --force to "
+                                       "overwrite it, or give another -o FILE\n")
+    assert (photos / "a.png").read_bytes() == original
+    assert main(["compress", str(photos / "a.png"), *CODE, "-o", f"{tmp_path}/"]) == 2
+    assert capsys.readouterr().err == (f"taco compress: error: {tmp_path / 'a.taco'} exists; pass --force to "
+                                       "overwrite it, or give another -o FOLDER\n")
+    assert main(["decompress", str(tmp_path / "a.taco"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["decompress", str(tmp_path / "a.taco")]) == 2
+    assert capsys.readouterr().err == (f"taco decompress: error: {tmp_path / 'a.decoded.png'} exists; "
+                                       "pass --force to overwrite it\n")
+
+
 def test_skip_existing_finishes_an_interrupted_batch(photos, tmp_path, monkeypatch, capsys):
     """Running an interrupted batch again was refused ("... exist; pass --force"), and --force
     coded everything again. --skip-existing writes only the outputs that are missing."""
@@ -168,8 +190,8 @@ def test_skip_existing_finishes_an_interrupted_batch(photos, tmp_path, monkeypat
     assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"taco compress: error: {out / 'a.taco'} and 1 more outputs exist; pass --force to "
-        "overwrite them, or --skip-existing to write only the others (it matches outputs by name "
-        "and image size)")
+        "overwrite them, --skip-existing to write only the others (it matches outputs by name "
+        "and image size), or give another -o FOLDER")
 
     assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing"]) == 0
     lines = capsys.readouterr().out.splitlines()

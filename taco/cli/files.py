@@ -230,7 +230,8 @@ def plan_outputs(
     takes no new files (with ``force``, which writes through links: :func:`check_link_target`),
     a link to a missing file without ``force`` (``skip_existing`` has no output there to keep),
     and outputs that exist already (unless ``force``, or ``skip_existing``: then the caller
-    leaves them out, :func:`without_existing`; the refusal's hint says --skip-existing matches outputs ``matches``, as the command's help does).
+    leaves them out, :func:`without_existing`; the refusal's hint says --skip-existing matches outputs ``matches``, as the command's help does,
+    and offers another ``-o`` where ``out`` is given: -o a.png may be the original photo).
     The temporaries that killed runs left beside the outputs are removed (those of a run still
     writing are not: :func:`taco.atomic.remove_stale_temporaries`).
 
@@ -278,12 +279,17 @@ def plan_outputs(
         raise CLIError(f"{shown_path(dangling[0])} links to {shown_path(Path(os.path.realpath(dangling[0])))}, "
                        "a missing file; pass --force to write it through the link")
     if existing and not (force or skip_existing):
-        others = (f", or --skip-existing to write only the others (it matches outputs {matches})"
-                  if len(dsts) > len(existing) else "")
+        # -o given: another -o keeps what is there (taco decompress a.taco -o a.png, a.png the
+        # original photo, which --force replaces with its lossy decode), as taco demo says
+        ways = [f"pass --force to overwrite {'it' if len(existing) == 1 else 'them'}"]
+        if len(dsts) > len(existing):
+            ways.append(f"--skip-existing to write only the others (it matches outputs {matches})")
+        if out is not None:
+            ways.append(f"give another -o {'FILE' if names_one_file(out, to_folder=to_folder) else 'FOLDER'}")
+        said = ", ".join(ways[:-1]) + ", or " + ways[-1] if len(ways) > 1 else ways[0]
         if len(existing) == 1:
-            raise CLIError(f"{shown_path(existing[0])} exists; pass --force to overwrite it{others}")
-        raise CLIError(f"{some(existing, 1)} outputs exist; "
-                       f"pass --force to overwrite them{others}")
+            raise CLIError(f"{shown_path(existing[0])} exists; {said}")
+        raise CLIError(f"{some(existing, 1)} outputs exist; {said}")
     if force:
         for d in existing:
             if d.is_dir():
