@@ -62,3 +62,23 @@ def test_end_of_batch_shows_the_checkpoint_s_name_as_every_message_does(capsys):
     assert capsys.readouterr().out == (
         "compressed 1 image with taco-minilm-tiny (ck\\x1b[2J\\nx.safetensors; decode with --model "
         "naming this file): 50 bytes, 2.0000 bpp overall, 0.50 s\n")
+
+
+def test_the_kept_over_the_limit_note_writes_the_limit_as_the_option_takes_it(monkeypatch):
+    """The --skip-existing note said 'over the --max-bytes 1,000 limit', a number the option
+    refuses ("not an integer: '1,000'") when copied: it is written as given now."""
+    import re
+
+    import taco.cli.compress
+    from taco.cli.common import positive_int
+    from taco.cli.compress import kept_settings_note
+
+    header = SimpleNamespace(model_id="elic-vr", fingerprint=b"f", quality=7, width=640, height=480)
+    monkeypatch.setattr(taco.cli.compress, "read_taco",
+                        lambda path: SimpleNamespace(header=header, total_bytes=12_345))
+    limit = argparse.Namespace(max_bytes=1000, target_bpp=None)
+    text = kept_settings_note([Path("a.taco"), Path("b.taco")], "elic-vr", None, limit=limit)
+    assert text == ("2 outputs kept by --skip-existing are over the --max-bytes 1000 limit "
+                    "(a.taco: 12,345 bytes): --force codes them again")
+    given = re.search(r"--max-bytes (\S+) limit", text or "")
+    assert given is not None and positive_int(given.group(1)) == 1000

@@ -392,7 +392,7 @@ def kept_settings_note(kept: Iterable[Path], model_id: str | None, quality: int 
                     f"({shown_path(dst)}: {made}; this run: {this})")
     if over and limit is not None:
         dst, nbytes, budget = over[0]
-        option = (f"--max-bytes {limit.max_bytes:,}" if limit.target_bpp is None
+        option = (f"--max-bytes {limit.max_bytes}" if limit.target_bpp is None  # as the option takes it
                   else f"--target-bpp {float(limit.target_bpp)!r}")
         here = "" if limit.target_bpp is None else f", {count(budget, 'byte')} for its image"
         whose = f"{len(over):,}" if others else f"{count(len(over), 'output')} kept by --skip-existing"
