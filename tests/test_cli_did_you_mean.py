@@ -82,12 +82,18 @@ def last_line(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 def test_an_output_named_as_an_input_is_said_to_take_o(here, capsys: pytest.CaptureFixture[str]) -> None:
     """``taco decompress x.taco out.png`` said only ``out.png: no such file or folder``."""
+    from PIL import Image
+
     assert last_line(capsys, "decompress", "x.taco", "out.png") == (
         "taco decompress: error: out.png: no such file or folder (the output is given with -o: "
         "taco decompress x.taco -o out.png)")
     assert last_line(capsys, "compress", "a.png", "out dir/out.taco") == (
         "taco compress: error: out dir/out.taco: no such file or folder (the output is given with -o: "
         "taco compress a.png -o 'out dir/out.taco')")
+    Image.new("RGB", (16, 16)).save("-a.png")  # a name read as an option, pasted as it is
+    assert last_line(capsys, "compress", "--", "-a.png", "out.taco") == (
+        "taco compress: error: out.taco: no such file or folder (the output is given with -o: "
+        "taco compress ./-a.png -o out.taco)")
 
 
 @pytest.mark.parametrize("argv", [

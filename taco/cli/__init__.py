@@ -19,7 +19,6 @@ import codecs
 import gc
 import importlib
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -31,7 +30,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..distributed import SilentInterrupted, StoppedTogether
 from ..errors import Interrupted
-from ..messages import did_you_mean, shown_path, to_stderr, warning_printer
+from ..messages import did_you_mean, shell_word, shown_path, to_stderr, warning_printer
 from ..suffixes import IMAGE_SUFFIXES
 from .common import (
     COMMAND_HELP,
@@ -184,7 +183,7 @@ class CommandParser(Parser):
         dest = next((a.dest for a in self._actions if option in a.option_strings), None)
         if dest is None or getattr(parsed, dest, None) is not None:
             return ""
-        return f" (an image is given with {option}: {self.prog} {option} {shlex.quote(unknown[0])})"
+        return f" (an image is given with {option}: {self.prog} {option} {shell_word(unknown[0])})"
 
     def unknown_word(self, word: str) -> str:
         """``word``, an argument this command does not take, and for an option (``--forse``,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..fileobjects import name_key
-from ..messages import count, locale_hint_of, note, shown_path, some
+from ..messages import count, locale_hint_of, note, shell_word, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, made_by
 from .common import CLIError
 from .files import STDIN, closed_or_terminal
@@ -138,8 +138,7 @@ def _meant_as(given: str, paths: Sequence[str], command: str | None) -> str:
     if len(paths) == 2 and given == paths[1] and path.suffix.lower() in outputs:
         source = paths[0]
         if not Path(source).is_dir():  # a folder's outputs go to a folder: -o out.taco is no fix
-            line = shlex.join(["taco", command, source, "-o", given])
-            return f" (the output is given with -o: {shown_path(line)})"
+            return f" (the output is given with -o: taco {command} {shell_word(source)} -o {shell_word(given)})"
     if command == "compress" and " " in given.strip() and not path.suffix and not (
             os.sep in given or "/" in given):
         return f" (a caption? --caption {shown_path(_quoted(given))})"
@@ -346,8 +345,8 @@ def caption_file_note(caption: str | None, *, captions_option: bool = True) -> s
                 "sample's own caption, or --image's from its sidecar IMAGE.txt or a captions.jsonl "
                 "beside it)")
     if meant.suffix.lower() == ".txt":
-        return f"{said}: for its text as the caption, give --caption \"$(cat {shlex.quote(caption)})\""
-    return f"{said}: did you mean --captions {shlex.quote(str(meant))}?"
+        return f"{said}: for its text as the caption, give --caption \"$(cat {shell_word(caption)})\""
+    return f"{said}: did you mean --captions {shell_word(meant)}?"
 
 
 class CaptionSource:
