@@ -82,3 +82,21 @@ def test_the_kept_over_the_limit_note_writes_the_limit_as_the_option_takes_it(mo
                     "(a.taco: 12,345 bytes): --force codes them again")
     given = re.search(r"--max-bytes (\S+) limit", text or "")
     assert given is not None and positive_int(given.group(1)) == 1000
+
+
+def test_the_kept_outputs_note_says_it_of_one_output(monkeypatch):
+    """'1 output kept by --skip-existing was made with another model ...: --force codes them
+    again': one output is 'it'."""
+    import taco.cli.compress
+    from taco.cli.compress import kept_settings_note
+
+    header = SimpleNamespace(model_id="elic-vr", fingerprint=b"f", quality=7, width=640, height=480)
+    monkeypatch.setattr(taco.cli.compress, "read_taco",
+                        lambda path: SimpleNamespace(header=header, total_bytes=12_345))
+    limit = argparse.Namespace(max_bytes=1000, target_bpp=None)
+    assert kept_settings_note([Path("a.taco")], "elic-tiny", None, limit=limit) == (
+        "1 output kept by --skip-existing was made with another model or quality (a.taco: elic-vr -q 7; "
+        "this run: elic-tiny), and 1 is over the --max-bytes 1000 limit (a.taco: 12,345 bytes): "
+        "--force codes it again")
+    assert kept_settings_note([Path("a.taco"), Path("b.taco")], "elic-vr", None, limit=limit).endswith(
+        "--force codes them again")

@@ -66,7 +66,7 @@ def test_skip_existing_names_outputs_of_another_checkpoint_of_the_model(ckpts, p
                  "--quiet"]) == 0
     assert _kept_notes(capsys.readouterr().err) == [
         f"taco compress: note: 1 output kept by --skip-existing was made with another model or quality "
-        f"({folder / 'a.taco'}: mine -q 1, other weights; this run: mine -q 1): --force codes them again"]
+        f"({folder / 'a.taco'}: mine -q 1, other weights; this run: mine -q 1): --force codes it again"]
     (folder / "b.taco").unlink()  # the checkpoint that made a.taco: its own, no note
     assert main(["compress", str(folder), "--caption", "x", "-m", str(b), "-q", "1", "--skip-existing",
                  "--quiet"]) == 0

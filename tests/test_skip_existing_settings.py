@@ -26,7 +26,7 @@ def test_outputs_of_another_model_are_named(photos, tmp_path, capsys):
     assert main(["compress", str(photos), "-m", "elic-small", "-o", str(out), "--skip-existing", "--quiet"]) == 0
     assert _note(capsys.readouterr().err) == [
         f"taco compress: note: 1 output kept by --skip-existing was made with another model or quality "
-        f"({out / 'a.taco'}: elic-tiny; this run: elic-small): --force codes them again"]  # b.taco: its own
+        f"({out / 'a.taco'}: elic-tiny; this run: elic-small): --force codes it again"]  # b.taco: its own
 
 
 def test_outputs_of_another_quality_are_named_without_loading_the_model(photos, tmp_path, capsys, monkeypatch):

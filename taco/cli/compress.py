@@ -400,7 +400,8 @@ def kept_settings_note(kept: Iterable[Path], model_id: str | None, quality: int 
                     f"({shown_path(dst)}: {count(nbytes, 'byte')}{here})")
     if not said:
         return None
-    return ", and ".join(said) + ": --force codes them again"
+    named = {dst for dst, _ in others} | {dst for dst, _, _ in over}  # the outputs the note is about
+    return ", and ".join(said) + f": --force codes {'it' if len(named) == 1 else 'them'} again"
 
 
 def captions_note(args: argparse.Namespace, model: ELIC, files: Sequence[Path],
