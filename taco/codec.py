@@ -111,7 +111,7 @@ from .models.rates import checked_quality, needs_variable_rate
 from .models.registry import classify_model_spec, holds_checkpoint, registrations
 from .models.taco import TACO
 from .progress import Progress
-from .resolve import decode_problems, made_with_problem, resolve_model
+from .resolve import PYTHON_MODEL, decode_problems, made_with_problem, resolve_model
 from .text import model_text_encoder
 from .text.base import TextEncoder, TextTokens, check_captions, normalize_caption
 from .text.worker import encode_captions, encode_captions_async
@@ -944,7 +944,7 @@ def named_model(header: TacoHeader) -> ELIC:
         model = kept_model(key)
         if model is not None:
             return model
-        resolved = resolve_model(header.model_id, names_only=True)
+        resolved = resolve_model(header.model_id, names_only=True, use=PYTHON_MODEL)
         model, built = resolved.model, model_fingerprint(resolved.model)
         if not resolved.trained:  # an architecture's seed-0 weights (a built-in: a small file)
             with _named_models_lock:

@@ -41,9 +41,16 @@ IMPORTED_MODEL_IDS = ("taco-official", "elic-official", "elic-compressai")
 #: What a ``.taco`` file's model id says its decoder needs (:func:`file_model_kind`).
 FileModelKind = Literal["none", "pretrained", "retired", "architecture", "imported", "custom", "other"]
 
-#: How a model is given to taco decompress, and to both it and Python (:func:`decoding_needs`).
+#: How a model is given to taco decompress, to both it and Python, and to ``taco.decompress``
+#: alone (:func:`decoding_needs`). In Python the model is often an object never saved (a
+#: notebook's ``create_model(NAME, seed=1)``, a model being trained): it decodes the file itself.
 CLI_MODEL = "--model FILE"
 BOTH_MODEL = "taco decompress --model FILE, or in Python taco.decompress(data, taco.load(FILE))"
+MODEL_OBJECT = "the model object that coded it (another seed, changed weights): taco.decompress(data, model)"
+PYTHON_MODEL = f"taco.decompress(data, taco.load(FILE)), or {MODEL_OBJECT}"
+
+#: How :func:`taco.models.registry.history_clause` says to use a checkpoint, for each ``use``.
+_HISTORY_USE = {CLI_MODEL: "--model", BOTH_MODEL: "decode", PYTHON_MODEL: "taco.decompress"}
 
 
 def file_model_kind(model_id: str) -> FileModelKind:
@@ -99,7 +106,7 @@ def decoding_needs(model_id: str, fingerprint: bytes | None = None, *, use: str 
     """What decoding a ``.taco`` file whose header names ``model_id`` and weights ``fingerprint``
     needs, in one clause (``taco info`` shows it; ``taco decompress`` says it of a name that is
     not built in), from :func:`file_model_kind`; ``use``: how the model is given
-    (:data:`CLI_MODEL`, :data:`BOTH_MODEL`). For a built-in trained name, "nothing" only when
+    (:data:`CLI_MODEL`, :data:`BOTH_MODEL`, :data:`PYTHON_MODEL`). For a built-in trained name, "nothing" only when
     ``fingerprint`` is the built-in's (recorded in :data:`taco.models.PRETRAINED`: no torch
     imported); other weights of that name need the checkpoint that made the file (or, for weights
     the built-in shipped with before it was replaced, :data:`~taco.models.registry.REPLACED`,
@@ -133,12 +140,12 @@ def decoding_needs(model_id: str, fingerprint: bytes | None = None, *, use: str 
         name, rev = REPLACED.get(fingerprint.hex(), ("", ""))
         if name == model_id:
             return (f"the former weights of {model_id!r}, which shipped up to commit {rev}: "
-                    f"{history_clause(model_id, rev, 'decode' if use == BOTH_MODEL else '--model')}")
+                    f"{history_clause(model_id, rev, _HISTORY_USE.get(use, '--model'))}")
         return (f"the checkpoint that made it (other weights than those of the built-in "
                 f"{model_id!r}): {use}")
     if kind == "retired":
         return (f"the checkpoint of {model_id!r}, a former built-in: "
-                f"{history_clause(model_id, RETIRED[model_id], 'decode')}")
+                f"{history_clause(model_id, RETIRED[model_id], 'taco.decompress' if use == PYTHON_MODEL else 'decode')}")
     if kind == "architecture":
         return (f"nothing if the untrained seed-0 weights of the architecture {model_id!r} made it, "
                 f"else the checkpoint of it that did: {use}")
@@ -192,7 +199,7 @@ def weights_note(spec: str, *, trained: bool, shadowed: str | os.PathLike[str] |
 
 
 def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "cpu",
-                  names_only: bool = False) -> ResolvedModel:
+                  names_only: bool = False, use: str = BOTH_MODEL) -> ResolvedModel:
     """``--model`` value -> :class:`ResolvedModel` (model in eval mode on ``device``).
 
     ``None`` is :data:`DEFAULT_MODEL`. ``spec`` (a str, or a ``pathlib.Path``: always a path) is
@@ -204,7 +211,10 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     folder without a checkpoint (a training run's that has none yet, or another), and for a file
     that is not a valid checkpoint (a training state among them: its run's checkpoint is the
     model). With ``names_only`` (the model a ``.taco`` file names: the file must not choose a
-    file to read), ``spec`` is never taken for a path.
+    file to read), ``spec`` is never taken for a path, and a name that is no built-in is refused
+    saying how to give the model that made the file as ``use`` says (:func:`decoding_needs`):
+    to taco decompress and Python alike (:data:`BOTH_MODEL`), or to ``taco.decompress`` alone
+    (:data:`PYTHON_MODEL`, which also names the model object that coded it).
     """
     from .devices import resolve_device
     from .models import CheckpointError, create_model, load_builtin
@@ -213,9 +223,8 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     key = os.fspath(spec or DEFAULT_MODEL)
 
     def not_built_in() -> CheckpointError:  # the name a .taco file gives, which is no model
-        # said to the shell (taco decompress) and to Python (taco.decompress) alike: both ways
         return CheckpointError(f"this file names model {key!r}, which is not a built-in model: "
-                               f"decode it with {decoding_needs(key, use=BOTH_MODEL)}")
+                               f"decode it with {decoding_needs(key, use=use)}")
 
     # a retired built-in is refused there too (a file made with a former built-in names it)
     found = locate_model(spec or DEFAULT_MODEL, names_only=names_only,
@@ -348,7 +357,8 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     in Python the model's ``model_id``); None when the caller left the model out and ``model`` is
     the one ``file_model`` names (:func:`resolve_model` with ``names_only``). ``cli``: the fix is
     said as taco decompress's options (``--model FILE``, "leave out --model"), else as Python
-    (``taco.decompress(data, taco.load(FILE))``, "leave the model out"). What else to say
+    (``taco.decompress(data, taco.load(FILE))``, or the model object that coded it, which in a
+    notebook is the usual one: :data:`MODEL_OBJECT`; "leave the model out"). What else to say
     follows from what ``file_model`` is: a built-in trained model (taco finds it from the file;
     when the built-in's weights did not make it either, other weights of that name did, and the
     fix is their checkpoint: in Python the model given by that name may be the built-in itself;
@@ -368,9 +378,10 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     kind = classify_model_spec(file_model, names_only=True).kind
     if cli:
         leave_out, checkpoint = "leave out --model", "--model FILE (the checkpoint or its run folder)"
-    else:
+    else:  # in a notebook the usual cause: a model object that coded it and was never saved
         leave_out = "leave the model out"
-        checkpoint = "taco.decompress(data, taco.load(FILE)) (FILE: the checkpoint or its run folder)"
+        checkpoint = ("taco.decompress(data, taco.load(FILE)) (FILE: the checkpoint or its run "
+                      f"folder), or {MODEL_OBJECT}")
     if not file_model:  # model code 0: its model's id was empty; DEFAULT_MODEL is tried for it
         head = "this file names no model (model code 0: its model's model_id was empty)"
         if given is None:

@@ -152,7 +152,8 @@ def test_a_file_naming_no_model_taco_has(tiny_elic):
     assert made_with_problem("elic-huge", fingerprint, tiny_elic, given="elic-tiny", cli=False) == (
         "this file was made with model 'elic-huge', not with the model given ('elic-tiny'): give the "
         "checkpoint that made it: taco.decompress(data, taco.load(FILE)) (FILE: the checkpoint or its "
-        "run folder)")
+        "run folder), or the model object that coded it (another seed, changed weights): "
+        "taco.decompress(data, model)")
 
 
 def test_a_built_in_that_cannot_load_keeps_the_leave_it_out_advice(sample_image, monkeypatch) -> None:  # noqa: ANN001

@@ -34,7 +34,8 @@ def test_left_out_the_default_model_is_named(code_zero, tmp_path, capsys):
     assert str(err.value) == (
         f"{NO_MODEL}, and taco's default model {DEFAULT_MODEL!r}, which decodes such files, did "
         "not make it: decode it with the model that made it: taco.decompress(data, taco.load(FILE)) "
-        "(FILE: the checkpoint or its run folder)")
+        "(FILE: the checkpoint or its run folder), or the model object that coded it (another seed, "
+        "changed weights): taco.decompress(data, model)")
     assert main(["decompress", str(code_zero), "-o", str(tmp_path / "x.png")]) == 2
     err_text = capsys.readouterr().err
     assert f"{code_zero}: {NO_MODEL}, and taco's default model" in err_text

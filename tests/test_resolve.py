@@ -75,3 +75,38 @@ def test_a_retired_builtin_says_where_its_checkpoint_is(tmp_path, monkeypatch, c
     assert "\n" not in err and where in err
     assert np.array_equal(np.asarray(taco.decompress(data, model)),  # with its checkpoint: decodes
                           np.asarray(taco.decompress(data, load(elic_checkpoint))))
+
+
+def test_in_python_the_model_object_that_coded_a_file_is_named(tmp_path, capsys):
+    """In a notebook a file coded by create_model('elic-tiny', seed=1), never saved, was told to
+    decode with a checkpoint (and, for a model of changed options, with taco decompress --model
+    too): taco.decompress names the model object that coded it, and only Python's way; taco
+    decompress says its own way, without it."""
+    import taco
+    from taco.cli import main
+
+    crop = Image.open(CHELSEA).convert("RGB").crop((0, 0, 32, 32))
+    seeded = create_model("elic-tiny", seed=1)
+    data = taco.compress(crop, None, seeded)
+    with pytest.raises(TacoFormatError) as e:
+        taco.decompress(data)
+    said = str(e.value)
+    assert said.endswith("taco.decompress(data, taco.load(FILE)) (FILE: the checkpoint or its run folder), "
+                         "or the model object that coded it (another seed, changed weights): "
+                         "taco.decompress(data, model)"), said
+    assert taco.decompress(data, seeded).size == (32, 32)  # as it says
+    custom = create_model("elic-tiny", seed=1, N=24)
+    data = taco.compress(crop, None, custom)
+    with pytest.raises(TacoFormatError) as e:
+        taco.decompress(data)
+    assert str(e.value) == (
+        "this file names model 'elic-tiny+custom', which is not a built-in model: decode it with the "
+        "checkpoint that made it (a model of 'elic-tiny' built with changed options): "
+        "taco.decompress(data, taco.load(FILE)), or the model object that coded it (another seed, "
+        "changed weights): taco.decompress(data, model)")
+    path = tmp_path / "custom.taco"
+    path.write_bytes(data)
+    assert main(["decompress", str(path), "-o", str(tmp_path / "custom.png")]) == 2
+    err = capsys.readouterr().err
+    assert "taco decompress --model FILE, or in Python taco.decompress(data, taco.load(FILE))" in err
+    assert "model object" not in err

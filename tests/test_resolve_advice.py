@@ -15,7 +15,7 @@ import torch
 import taco
 from taco.cli import main
 from taco.models import load_builtin, model_fingerprint
-from taco.resolve import STALE_TABLES_HINT, made_with_problem
+from taco.resolve import MODEL_OBJECT, STALE_TABLES_HINT, made_with_problem
 
 BUILTIN = "elic-small-q3"
 CHECKPOINT_FIX = (f"it was made with other weights of '{BUILTIN}' (a checkpoint's), not the "
@@ -39,7 +39,7 @@ def test_the_built_in_given_by_its_name_says_give_the_checkpoint(modified_file):
     said = str(e.value)
     assert said == (f"this file was made with model '{BUILTIN}', not with the model given (the same "
                     f"name, other weights): {CHECKPOINT_FIX}taco.decompress(data, taco.load(FILE)) "
-                    f"(FILE: the checkpoint or its run folder){STALE_TABLES_HINT}")
+                    f"(FILE: the checkpoint or its run folder), or {MODEL_OBJECT}{STALE_TABLES_HINT}")
     assert "leave the model out" not in said
     # what was advised before fails: the model the file names is that same built-in
     with pytest.raises(taco.TacoFormatError, match="made with other weights of 'elic-small-q3' "
