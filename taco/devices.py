@@ -6,7 +6,8 @@ evaluate``, ``caption``, ``train``, ``bench``) and the library calls they make.
 rank's GPU too; ``cuda:1`` is that GPU whatever the rank; ``cpu``, ``mps`` as given. A device
 this machine does not have, or any other name, is :class:`DeviceUnavailable`: one line (exit
 status 2 on the command line), raised before any work. Imports torch when called, not when
-imported.
+imported; :func:`device_problem`, the check of a name's spelling (``--device``'s, before torch
+loads), imports none.
 
 :func:`device_description`: the device in words (GPU name, or CPU model and threads), as the
 result files of ``taco evaluate`` and ``taco bench`` record it. :func:`usable_cpus`: the CPUs
@@ -17,18 +18,19 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .distributed import DistEnv
 from .errors import TacoError
-from .messages import count
+from .messages import count, did_you_mean
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = ["DEVICE_NAMES", "MAX_THREADS", "DeviceUnavailable", "check_device", "device_description",
-           "device_kind", "resolve_device", "usable_cpus"]
+           "device_kind", "device_problem", "resolve_device", "usable_cpus"]
 
 #: The most threads taco takes (``--threads``, :func:`taco.bench.latency.run_bench`'s): far more
 #: than any machine's cores, and torch's ``set_num_threads`` raised OverflowError on 10**20.
@@ -36,6 +38,12 @@ MAX_THREADS = 4096
 
 #: What ``--device`` takes, for help texts and errors.
 DEVICE_NAMES = "auto, cpu, cuda, cuda:N, mps"
+#: A device taco runs on, as torch spells it (``cpu``, ``cuda``, ``mps``, each with an index or
+#: not: ``cuda:1``); ``auto`` is taco's own. torch takes no sign, leading zero or space.
+_DEVICE = re.compile(r"(cpu|cuda|mps)(?::(0|[1-9][0-9]*))?")
+#: The highest device index torch holds (an 8-bit DeviceIndex): ``torch.device("cuda:128")`` is
+#: ``cuda:-128``, which passed every check, and ``cuda:32767`` was ``cuda``.
+_MAX_INDEX = 127
 
 
 class DeviceUnavailable(TacoError, RuntimeError):
@@ -43,11 +51,28 @@ class DeviceUnavailable(TacoError, RuntimeError):
     torch's driver traceback."""
 
 
+def device_problem(text: str) -> str | None:
+    """What keeps ``text`` from naming a device taco runs on, or None: ``auto``, or ``cpu``,
+    ``cuda`` or ``mps`` with a device index (``cuda:1``, at most 127) or without, as torch spells
+    them. Only the spelling: whether this machine has that device is :func:`check_device`'s.
+    Imports no torch: ``--device``'s argparse type (:func:`taco.cli.common.add_device_option`)
+    and the first step of :func:`resolve_device`."""
+    found = _DEVICE.fullmatch(text)
+    if text == "auto" or (found and len(found[2] or "") <= 3 and int(found[2] or 0) <= _MAX_INDEX):
+        return None
+    if found:
+        return f"torch numbers a machine's devices 0 to {_MAX_INDEX}; give one of {DEVICE_NAMES}"
+    hint = did_you_mean(text.partition(":")[0], ("auto", "cpu", "cuda", "mps"))
+    return f"not a device taco runs on; give one of {DEVICE_NAMES}{hint}"
+
+
 def resolve_device(preference: str | torch.device = "auto", env: DistEnv | None = None) -> torch.device:
     """``preference`` (``auto``, ``cpu``, ``cuda``, ``cuda:1``, ``mps``, a ``torch.device``) ->
-    the device to run on, checked (:func:`check_device`). ``env``: this
-    process's place in a ``torchrun`` job (default: a single process), whose local rank picks
-    the GPU for ``auto`` and ``cuda``."""
+    the device to run on, checked (:func:`device_problem`, then :func:`check_device`). ``env``:
+    this process's place in a ``torchrun`` job (default: a single process), whose local rank
+    picks the GPU for ``auto`` and ``cuda``."""
+    if problem := device_problem(str(preference)):  # before torch loads
+        raise DeviceUnavailable(f"device {str(preference)!r}: {problem}")
     import torch
 
     local_rank = (env or DistEnv()).local_rank
@@ -55,13 +80,7 @@ def resolve_device(preference: str | torch.device = "auto", env: DistEnv | None 
         if torch.cuda.is_available() and torch.cuda.device_count() > 0:
             return torch.device("cuda", local_rank % torch.cuda.device_count())
         return torch.device("cpu")
-    try:
-        device = torch.device(str(preference))
-    except RuntimeError:
-        device = None
-    if device is None or device.type not in ("cpu", "cuda", "mps"):
-        raise DeviceUnavailable(f"device {str(preference)!r}: not a device taco runs on; give "
-                                f"one of {DEVICE_NAMES}")
+    device = torch.device(str(preference))
     check_device(device)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", local_rank % torch.cuda.device_count())

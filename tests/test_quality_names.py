@@ -4,6 +4,8 @@ evaluated at all its qualities, and a name of a model not looked up before torch
 
 from __future__ import annotations
 
+import pytest
+
 
 class _Named:  # what names a --model: its --model value and model id
     def __init__(self, spec: str, model_id: str) -> None:
@@ -16,13 +18,63 @@ class _Rates:
 
 
 def test_names_model_takes_the_same_path_written_otherwise(tmp_path, monkeypatch):
-    from taco.evaluation.quality_names import names_model
+    from taco.evaluation.quality_names import names_model, quality_key
 
     monkeypatch.chdir(tmp_path)
     info = _Named("run2", "elic-tiny+custom")
-    for key in ("./run2", "run2/", str(tmp_path / "run2")):
-        assert names_model(key.lower(), info), key
+    for key in ("./run2", "run2/", str(tmp_path / "run2"), "RUN2", "Elic-Tiny+Custom"):
+        assert names_model(quality_key(key), info), key
     assert not names_model("run3", info)
+    assert names_model("run2", _Named("./Run2/", "elic-tiny"))  # a name: any case
+
+
+def test_a_path_key_keeps_its_case_and_expands_its_tilde(tmp_path, monkeypatch):
+    """quality_key lower-cased paths and left ~ as it was, where --model expands it: -m
+    ~/vr.safetensors was named by no --qualities key, and $PWD/VR.safetensors named vr.safetensors."""
+    from taco.evaluation.quality_names import names_model, quality_key
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert quality_key("~/VR.safetensors") == str(tmp_path / "VR.safetensors")
+    assert quality_key(" JPEG ") == "jpeg" and quality_key("Taco-MiniLM-VR") == "taco-minilm-vr"
+    assert quality_key("./Run2") == "./Run2"
+    info = _Named(str(tmp_path / "vr.safetensors"), "elic-tiny")
+    for key in ("~/vr.safetensors", "vr.safetensors", "./vr.safetensors", str(tmp_path / "vr.safetensors")):
+        assert names_model(quality_key(key), info), key
+    for key in ("~/VR.safetensors", "VR.safetensors", str(tmp_path / "VR.safetensors")):
+        assert not names_model(quality_key(key), info), key
+    assert not names_model(quality_key("./RUN2"), _Named("run2", "elic-tiny"))  # another folder
+
+
+@pytest.fixture()
+def vr_checkpoint(tmp_path, monkeypatch):
+    """A variable-rate checkpoint ``~/vr.safetensors`` (three qualities), HOME being ``tmp_path``."""
+    from taco.models import create_model, save_checkpoint
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return save_checkpoint(create_model("elic-tiny", seed=0, qualities=[0.001, 0.004, 0.01]),
+                           tmp_path / "vr.safetensors")
+
+
+def test_a_model_given_with_a_tilde_is_named_by_its_qualities(vr_checkpoint, tmp_path, capsys):
+    from taco.cli import main
+
+    (tmp_path / "images").mkdir()
+    out = str(tmp_path / "out")
+    code = main(["evaluate", str(tmp_path / "images"), "--model=~/vr.safetensors",
+                 "--qualities=~/vr.safetensors=1", "-o", out, "--no-plot", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 2 and "neither a --classic codec" not in err, err
+    assert err.endswith(": no images found\n"), err  # past the qualities, to the folder's images
+    code = main(["evaluate", str(tmp_path / "images"), "--model=~/vr.safetensors",
+                 "--qualities=~/vr.safetensors=9", "-o", out, "--no-plot"])
+    assert code == 2 and "9 outside" in capsys.readouterr().err  # its qualities are checked
+    code = main(["evaluate", str(tmp_path / "images"), "--model=~/vr.safetensors",
+                 f"--qualities={tmp_path / 'VR.safetensors'}=1", "-o", out, "--no-plot"])
+    assert code == 2
+    assert capsys.readouterr().err == (f"taco evaluate: error: --qualities {tmp_path / 'VR.safetensors'}=...: "
+                                       f"'{tmp_path / 'VR.safetensors'}' is neither a --classic codec nor a "
+                                       "--model of this run\n")
 
 
 def test_a_classic_codec_name_is_not_refused_as_naming_no_model():

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..devices import MAX_THREADS  # no torch
+from ..devices import DEVICE_NAMES, MAX_THREADS, device_problem  # no torch
 from ..errors import Interrupted, TacoError
 from ..messages import count, note, one_line, shown_path, some, to_stderr
 from ..resolve import DEFAULT_MODEL, ResolvedModel
@@ -88,18 +88,28 @@ class RawDescriptionHelpFormatter(HelpFormatter):
 def add_device_option(parser: argparse.ArgumentParser, *, default: str | None = "auto",
                       torchrun: bool = False, note: str = "") -> None:
     """``--device``, the same for every command that runs a network (evaluate, caption, train,
-    bench): ``auto`` by default, resolved and checked by :func:`taco.devices.resolve_device` when
-    the command starts (a device this machine lacks: one line, exit status 2). ``default``: None
-    where the option only overrides a config file's ``device`` (itself ``auto`` by default);
-    ``torchrun``: whether the command runs under torchrun (train, evaluate), where ``auto`` is
-    each rank's own GPU; ``note``: what else the help says."""
-    from ..devices import DEVICE_NAMES  # no torch
-
+    bench): ``auto`` by default; a name that is no device (``cdua``) is refused by argparse
+    (:func:`device_arg`) before torch loads, and the device is resolved and checked by
+    :func:`taco.devices.resolve_device` when the command starts (a device this machine lacks:
+    one line, exit status 2). ``default``: None where the option only overrides a config file's
+    ``device`` (itself ``auto`` by default); ``torchrun``: whether the command runs under
+    torchrun (train, evaluate), where ``auto`` is each rank's own GPU; ``note``: what else the
+    help says."""
     ranks = ", under torchrun each rank's own" if torchrun else ""
     parser.add_argument(
-        "--device", default=default, metavar="DEVICE",
+        "--device", default=default, metavar="DEVICE", type=device_arg,
         help=f"torch device: {DEVICE_NAMES} (default: auto, this process's GPU when torch sees "
         f"one{ranks}, else the CPU)" + (f"; {note}" if note else ""))
+
+
+def device_arg(text: str) -> str:
+    """An argparse ``type`` for ``--device``: ``text`` as given, unless it names no device taco
+    runs on (:func:`taco.devices.device_problem`: ``cdua``, ``gpu``, ``cuda:x``), which is refused
+    without torch, as :func:`taco.devices.resolve_device` would refuse it once torch had loaded."""
+    problem = device_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
+    return text
 
 
 def positive_int(text: str) -> int:

@@ -35,9 +35,12 @@ from .defaults import (
     FID_MODES,
     MIN_RESAMPLES,
     PLOT_STEM,
+    caption_mode_problem,
     config_problem,
     is_results_json,
+    nothing_to_evaluate,
 )
+from .quality_names import quality_key
 
 __all__ = ["print_summary", "register"]
 
@@ -76,16 +79,11 @@ def _split(text: str | None) -> list[str]:
 def _check_fixed_commas(modes: list[str]) -> None:
     """``--compare-caption-modes true,fixed:a cat, on a sofa`` is split at its commas: a piece
     that is no caption mode after a ``fixed:TEXT`` is said as the rest of that text."""
-    from .evaluate import CaptionMode, EvaluationError
-
     for before, mode in zip(modes, modes[1:], strict=False):
-        if before.startswith("fixed:"):
-            try:
-                CaptionMode.parse(mode)
-            except EvaluationError as e:
-                raise CLIError(f"--compare-caption-modes: {e}; the list is split at commas, so a "
-                               f"fixed:TEXT there holds none: give a caption with commas as "
-                               f"--caption-mode 'fixed:TEXT' (one more mode compared)") from None
+        if before.startswith("fixed:") and (problem := caption_mode_problem(mode)):
+            raise CLIError(f"--compare-caption-modes: {problem}; the list is split at commas, so a "
+                           f"fixed:TEXT there holds none: give a caption with commas as "
+                           f"--caption-mode 'fixed:TEXT' (one more mode compared)")
 
 
 def _qualities(items: list[str] | None) -> dict[str, list[int]]:
@@ -98,7 +96,7 @@ def _qualities(items: list[str] | None) -> dict[str, list[int]]:
             qualities = [int(v) for v in _split(values)]
         except ValueError:
             raise _cli_error(ValueError(f"--qualities expects NAME=Q1,Q2,..., got {item!r}")) from None
-        key = name.strip().lower()
+        key = quality_key(name)  # a name in lower case, a path as a path (~ expanded)
         if key in out:  # the last would silently win
             raise _cli_error(ValueError(f"--qualities {key}=... given twice: give each name once, "
                                         f"with all its qualities ({key}=Q1,Q2,...)"))
@@ -167,20 +165,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                        "list them in --compare-caption-modes (e.g. --compare-caption-modes true,shuffled)")
     caption_mode = given[0] if given else None
     labels = args.label or []
+    modes = _split(args.compare_caption_modes)
+    _check_fixed_commas(modes)  # in words of the split, before the modes' own check
     problem = config_problem(models=args.model or [], classic=_split(args.classic), labels=labels,
-                             match_bpp=args.match_bpp, plot=not args.no_plot, anchor=args.anchor)
+                             match_bpp=args.match_bpp, plot=not args.no_plot, anchor=args.anchor,
+                             caption_modes=[*modes, *given], datasets=args.datasets,
+                             coco30k_protocol=args.coco30k_protocol)
     if problem:  # the rules EvalConfig keeps too (taco.evaluation.evaluate), before torch loads
         raise CLIError(problem)
-    if not args.model and _split(args.classic):
+    if not args.model and not _split(args.classic):  # said by run_evaluation too, after torch loads
+        raise CLIError(nothing_to_evaluate())
+    if not args.model:
         from ..resolve import DEFAULT_MODEL  # no torch
 
         note("evaluate", "no --model given, so only the classic codecs run "
              f"(add -m {DEFAULT_MODEL} for taco's default model)")
-    modes = _split(args.compare_caption_modes)
-    if modes:  # imports taco.evaluation.evaluate (torch) to parse them
-        _check_fixed_commas(modes)
-    if not args.model and not _split(args.classic):  # said by run_evaluation too, after torch loads
-        raise CLIError("nothing to evaluate: give --model and/or --classic")
     from ..models.registry import locate_model  # no torch
 
     for spec in args.model or []:  # a mistyped name: refused as load_model would, before torch loads

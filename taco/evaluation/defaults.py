@@ -1,10 +1,13 @@
 """The evaluation's defaults (the figure's file stem, model names, FID's whole-image threshold and modes, the fewest
-bootstrap resamples) and the rules of its settings that need no model (:func:`config_problem`), in a
-torch- and numpy-free module so that ``taco evaluate --help`` (which shows them) and its refusals
-import neither."""
+bootstrap resamples, the caption modes) and the rules of its settings that need no model
+(:func:`config_problem`, :func:`caption_mode_problem`), in a torch- and numpy-free module so that
+``taco evaluate --help`` (which shows them) and its refusals import neither."""
 
 from collections.abc import Sequence
 from pathlib import PurePath
+
+from ..messages import did_you_mean
+from .quality_names import CodecNameError, check_classic_names
 
 #: The path stem of the RD figure and BD table (``taco plot``'s ``-o`` default; ``taco evaluate``
 #: writes OUT/DATASET/rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json).
@@ -41,13 +44,47 @@ FID_MODES = ("auto", "full", "patches", "off")
 #: need not hold the estimate and "excludes 0" for rounding noise.
 MIN_RESAMPLES = 100
 
+#: The caption modes named by a word (:class:`~taco.evaluation.evaluate.CaptionMode`); the other
+#: is ``fixed:TEXT``.
+CAPTION_MODE_WORDS = ("true", "shuffled", "empty", "best-lpips")
+
+
+def caption_mode_problem(spec: str) -> str | None:
+    """The sentence refusing ``spec`` as a caption mode (``--caption-mode``, an item of
+    ``--compare-caption-modes``), or None for one of :data:`CAPTION_MODE_WORDS` or a
+    ``fixed:TEXT`` with some text: the name check of
+    :meth:`~taco.evaluation.evaluate.CaptionMode.parse` (which checks that the text is
+    printable, too), and of ``taco evaluate`` before torch loads (:func:`config_problem`)."""
+    kind, sep, text = spec.partition(":")
+    if kind == "fixed" and sep:
+        if not text.strip():  # it would be coded, and named in the results, apart from "empty"
+            return f"caption mode {spec!r} has no text: use empty for no caption"
+        return None
+    if spec in CAPTION_MODE_WORDS:
+        return None
+    return (f"unknown caption mode {spec!r}: use true, shuffled, empty, fixed:TEXT or "
+            f"best-lpips{did_you_mean(spec, CAPTION_MODE_WORDS)}")
+
+
+def nothing_to_evaluate() -> str:
+    """The sentence refusing a run given neither a model nor a classic codec (``taco evaluate``
+    before torch loads, :class:`~taco.evaluation.evaluate.EvalConfig`), with an example of each
+    (``--classic`` alone is no option: it takes a list)."""
+    from ..resolve import DEFAULT_MODEL  # no torch
+
+    return f"nothing to evaluate: give --model and/or --classic (e.g. -m {DEFAULT_MODEL}, or --classic jpeg,webp)"
+
 
 def config_problem(*, models: Sequence[str], classic: Sequence[str], labels: Sequence[str],
-                   match_bpp: bool, plot: bool, anchor: str | None) -> str | None:
-    """The sentence refusing a combination of ``taco evaluate`` settings that would be ignored,
+                   match_bpp: bool, plot: bool, anchor: str | None, caption_modes: Sequence[str] = (),
+                   datasets: Sequence[str] = (), coco30k_protocol: str = "paper") -> str | None:
+    """The sentence refusing ``taco evaluate`` settings that would be ignored or name nothing,
     or None: an ``anchor`` with no figure (``plot`` false), ``labels`` with no ``models`` or of
     another count (one, for every model, or one per model), ``match_bpp`` with ``classic``
-    codecs and no model to match. One rule for the CLI (before torch loads) and
+    codecs and no model to match, a ``classic`` name that is no codec
+    (:func:`~taco.evaluation.quality_names.check_classic_names`), a caption mode that is none
+    (:func:`caption_mode_problem`), a ``coco30k_protocol`` other than ``paper`` with no
+    ``coco30k:ROOT`` among the ``datasets``. One rule for the CLI (before torch loads) and
     :class:`~taco.evaluation.evaluate.EvalConfig` (before anything loads); said in the CLI's
     words (``--label``: ``label`` or ``model_labels``)."""
     if anchor is not None and not plot:  # the anchor is only the BD table's
@@ -63,4 +100,13 @@ def config_problem(*, models: Sequence[str], classic: Sequence[str], labels: Seq
         from ..resolve import DEFAULT_MODEL  # no torch
 
         return f"--match-bpp codes the classic codecs at a model's bpp: give --model too (e.g. -m {DEFAULT_MODEL})"
+    try:  # a typo, not a codec missing here (that one is skipped, with a warning)
+        check_classic_names(classic)
+    except CodecNameError as exc:
+        return str(exc)
+    for mode in caption_modes:
+        if problem := caption_mode_problem(mode):
+            return problem
+    if coco30k_protocol != "paper" and not any(str(d).startswith("coco30k:") for d in datasets):
+        return "--coco30k-protocol applies to coco30k:ROOT datasets only"
     return None

@@ -54,7 +54,14 @@ from ..resolve import weights_note
 from ..text.base import normalize_caption
 from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
-from .defaults import FID_MODES, PLOT_STEM, config_problem, is_results_json
+from .defaults import (
+    FID_MODES,
+    PLOT_STEM,
+    caption_mode_problem,
+    config_problem,
+    is_results_json,
+    nothing_to_evaluate,
+)
 from .measure import (
     FID_MIN_IMAGES,
     IMAGE_COLUMNS,
@@ -64,10 +71,13 @@ from .measure import (
     pair_metrics,
 )
 from .quality_names import (
+    CodecNameError,
     QualitiesError,
+    check_classic_names,
     check_classic_qualities,
     check_quality_names,
     model_qualities,
+    quality_key,
 )
 from .result_files import TEXT_COLUMNS, result_rows, unprintable
 from .results import ORIGINALS_FEATURES, code_run, dataset_dir
@@ -142,19 +152,18 @@ class CaptionMode:
 
     @classmethod
     def parse(cls, spec: str) -> CaptionMode:
+        """The caption mode ``spec`` names; an :class:`EvaluationError` for one that is none
+        (:func:`~taco.evaluation.defaults.caption_mode_problem`, which ``taco evaluate`` asks
+        before torch loads) or a ``fixed:TEXT`` whose text is not printable text on one line."""
+        if problem := caption_mode_problem(spec):
+            raise EvaluationError(problem)
         kind, sep, text = spec.partition(":")
-        if kind == "fixed" and sep:
-            if not text.strip():  # it would be coded, and named in the results, apart from "empty"
-                raise EvaluationError(f"caption mode {spec!r} has no text: use empty for no caption")
-            if bad := unprintable(text):  # in the run's label: printed in summary lines and tables
-                raise EvaluationError(f"caption mode {spec!r}: its text has {bad}: give a caption of "
-                                      "printable text on one line")
-            return cls("fixed", text)
-        kinds = ("true", "shuffled", "empty", "best-lpips")
-        if spec in kinds:
+        if not (kind == "fixed" and sep):
             return cls(spec)
-        raise EvaluationError(f"unknown caption mode {spec!r}: use true, shuffled, empty, fixed:TEXT or "
-                              f"best-lpips{did_you_mean(spec, kinds)}")
+        if bad := unprintable(text):  # in the run's label: printed in summary lines and tables
+            raise EvaluationError(f"caption mode {spec!r}: its text has {bad}: give a caption of "
+                                  "printable text on one line")
+        return cls("fixed", text)
 
     def __str__(self) -> str:
         return f"fixed:{self.text}" if self.kind == "fixed" else self.kind
@@ -721,14 +730,15 @@ class EvalConfig:
             value = getattr(self, name)
             if isinstance(value, (str, os.PathLike)):
                 setattr(self, name, [os.fspath(value)])
-        # names in any case, as --classic and --model take them (JPEG, Taco-MiniLM): one key each
-        lowered: dict[str, list[int]] = {}
+        # names in any case, as --classic and --model take them (JPEG, Taco-MiniLM), paths as
+        # paths (~ expanded, case kept): one key each (quality_key)
+        keyed: dict[str, list[int]] = {}
         for key, qs in self.qualities.items():
-            if key.lower() in lowered:
+            if quality_key(key) in keyed:
                 raise EvaluationError(f"qualities: {key!r} given twice (names are matched in any "
                                       "case): give each name once, with all its qualities")
-            lowered[key.lower()] = qs
-        self.qualities = lowered
+            keyed[quality_key(key)] = qs
+        self.qualities = keyed
 
 
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
@@ -823,11 +833,13 @@ def _check_config(cfg: EvalConfig) -> None:
                               "give one or the other")
     problem = config_problem(models=cfg.models, classic=cfg.classic,
                              labels=[cfg.label] if cfg.label is not None else cfg.model_labels,
-                             match_bpp=cfg.match_bpp, plot=cfg.plot, anchor=cfg.anchor)
+                             match_bpp=cfg.match_bpp, plot=cfg.plot, anchor=cfg.anchor,
+                             caption_modes=cfg.caption_modes, datasets=cfg.datasets,
+                             coco30k_protocol=cfg.coco30k_protocol)
     if problem:
         raise EvaluationError(problem)
     if not cfg.models and not cfg.classic:
-        raise EvaluationError("nothing to evaluate: give --model and/or --classic")
+        raise EvaluationError(nothing_to_evaluate())
     if not cfg.datasets:
         raise EvaluationError("nothing to evaluate: give at least one dataset")
     if cfg.fid not in FID_MODES:
@@ -840,8 +852,6 @@ def _check_config(cfg: EvalConfig) -> None:
     from .plot import reference_kinds
 
     reference_kinds(cfg.reference)  # not after the whole run, when the figure is drawn
-    if cfg.coco30k_protocol != "paper" and not any(d.startswith("coco30k:") for d in cfg.datasets):
-        raise EvaluationError("--coco30k-protocol applies to coco30k:ROOT datasets only")
     from .classic import CODEC_LABELS
 
     codec_labels = {label.lower(): name for name, label in CODEC_LABELS.items()}
@@ -938,19 +948,16 @@ def _classic_codecs(cfg: EvalConfig) -> list[Any]:
     """The ``--classic`` codecs present here, each once whatever its case (one missing here is
     skipped with a warning); a name that is no codec, or a codec's ``qualities`` that are empty,
     repeat one or fall outside its range (a codec missing here too), is an EvaluationError."""
-    from .classic import CLASSIC_CODECS, CodecUnavailable, get_codec
+    from .classic import CodecUnavailable, get_codec
 
     codecs = []
     firsts: dict[str, str] = {}
     for name in cfg.classic:
         firsts.setdefault(name.lower(), name)  # jpeg,JPEG: one codec, coded once
-    for name in firsts.values():
-        if name.lower() not in CLASSIC_CODECS:  # a typo, not a codec missing here: nothing runs
-            raise EvaluationError(f"--classic {name}: no such codec; the codecs are: "
-                                  f"{', '.join(CLASSIC_CODECS)}{did_you_mean(name.lower(), CLASSIC_CODECS)}")
-    try:  # before any work, also for a codec missing here (taco evaluate checks it before torch)
+    try:  # before any work, also for a codec missing here (taco evaluate checks both before torch)
+        check_classic_names(firsts.values())  # a typo, not a codec missing here: nothing runs
         check_classic_qualities(cfg.qualities, firsts)
-    except QualitiesError as exc:
+    except (CodecNameError, QualitiesError) as exc:
         raise EvaluationError(str(exc)) from None
     for name in firsts.values():
         try:

@@ -4,7 +4,8 @@ chooses for each ``--model``, checked from what names the model and how many qua
 the models' configs and headers (:func:`taco.models.rates.named_rates`) before torch loads.
 A classic codec's sweep is checked by the same :func:`check_quality_numbers` (its range:
 :data:`CODEC_QUALITIES`), by ``taco evaluate`` before torch, by
-:func:`taco.evaluation.run_evaluation` and by :func:`taco.evaluation.classic.evaluate_codec`."""
+:func:`taco.evaluation.run_evaluation` and by :func:`taco.evaluation.classic.evaluate_codec`;
+a ``--classic`` name by :func:`check_classic_names`."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..errors import TacoError
+from ..messages import did_you_mean
 
-__all__ = ["CODEC_LABELS", "CODEC_QUALITIES", "NamedModel", "QualitiesError", "check_classic_qualities",
-           "check_quality_numbers", "check_quality_names", "model_qualities", "names_model"]
+__all__ = ["CODEC_LABELS", "CODEC_QUALITIES", "CodecNameError", "NamedModel", "QualitiesError",
+           "check_classic_names", "check_classic_qualities", "check_quality_numbers", "check_quality_names",
+           "model_qualities", "names_model", "quality_key"]
 
 #: classic codec name -> legend label (each codec's :attr:`~taco.evaluation.classic.ClassicCodec.label`),
 #: read without building the codec or probing whether it runs here
@@ -30,6 +33,21 @@ class QualitiesError(TacoError, ValueError):
     """A ``--qualities`` NAME or quality the models of a run do not have."""
 
 
+class CodecNameError(TacoError, ValueError):
+    """A ``--classic`` name that is no classic codec (a typo, not a codec missing here)."""
+
+
+def check_classic_names(classic: Iterable[str]) -> None:
+    """A :class:`CodecNameError` for the first of the ``classic`` names (any case) that is no
+    classic codec of :data:`CODEC_LABELS`, with the closest codec names; checked before torch
+    loads (:func:`taco.evaluation.defaults.config_problem`) and by
+    :func:`taco.evaluation.run_evaluation` before any codec is built."""
+    for name in classic:
+        if name.lower() not in CODEC_LABELS:
+            raise CodecNameError(f"--classic {name}: no such codec; the codecs are: {', '.join(CODEC_LABELS)}"
+                                 f"{did_you_mean(name.lower(), CODEC_LABELS)}")
+
+
 class NamedModel(Protocol):
     """What names a ``--model`` (:class:`taco.evaluation.evaluate.ModelInfo` has both)."""
 
@@ -40,13 +58,40 @@ class NamedModel(Protocol):
     def model_id(self) -> str: ...
 
 
+def _is_path(name: str) -> bool:
+    """Whether ``name`` is written as a path (a folder part, a leading ``~`` or ``.``, or a
+    checkpoint file's ending), not as a name (a codec, a model id, a built-in model)."""
+    from ..models.registry import CHECKPOINT_SUFFIXES  # no torch
+
+    return (name.startswith(("~", ".")) or "/" in name or os.sep in name
+            or name.lower().endswith(CHECKPOINT_SUFFIXES))
+
+
+def _same_path(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.abspath(os.path.expanduser(a))) == os.path.normcase(
+        os.path.abspath(os.path.expanduser(b)))
+
+
+def quality_key(name: str) -> str:
+    """The key ``--qualities NAME=...`` (:attr:`taco.evaluation.EvalConfig.qualities`) is kept
+    under: a path (``~/vr.safetensors``, ``./run2``, ``VR.safetensors``) with its ``~`` expanded,
+    as ``--model`` takes it, and its case kept (``VR.safetensors`` is another file than
+    ``vr.safetensors``); any other name (a codec, a model id) lower-cased, as they are matched
+    in any case."""
+    name = name.strip()
+    return os.path.expanduser(name) if _is_path(name) else name.lower()
+
+
 def names_model(key: str, info: NamedModel) -> bool:
-    """Whether ``--qualities`` name ``key`` (lower-cased, as the CLI keeps it) names the model
-    ``info``: its ``--model`` value or its model id (any case), or the same path written
-    otherwise (``./run2``, ``run2/``, its absolute path for ``-m run2``)."""
-    if key in (info.spec.lower(), info.model_id.lower()):
+    """Whether ``--qualities`` name ``key`` (:func:`quality_key`) names the model ``info``: its
+    model id (any case), its ``--model`` value (a name in any case), or the same path written
+    otherwise (``./run2``, ``run2/``, ``~/run2``, its absolute path for ``-m run2``; compared
+    as paths, in their case)."""
+    if key == info.model_id.lower() or key == quality_key(info.spec):
         return True
-    return os.path.abspath(key).lower() == os.path.abspath(info.spec).lower()
+    if not _is_path(key):  # a name: -m run2 is named by RUN2 and by run2 (./Run2 too)
+        return key == os.path.normpath(info.spec).lower() or _same_path(key, info.spec)
+    return _same_path(key, info.spec)
 
 
 def model_qualities(model: Any, info: NamedModel, wanted: Mapping[str, list[int]]) -> list[int | None]:
@@ -56,7 +101,7 @@ def model_qualities(model: Any, info: NamedModel, wanted: Mapping[str, list[int]
     ``qualities`` (the λ of each; None or absent: a single rate), the loaded model or its config.
     A quality it does not have is a :class:`QualitiesError`."""
     total = len(getattr(model, "qualities", None) or ())
-    keys = [k for k in (info.spec.lower(), info.model_id.lower()) if k in wanted] or [
+    keys = [k for k in (quality_key(info.spec), info.model_id.lower()) if k in wanted] or [
         k for k in wanted if names_model(k, info)]
     if not keys:
         return [None] if not total else [*range(1, total + 1)]
@@ -93,8 +138,9 @@ def check_classic_qualities(wanted: Mapping[str, Sequence[int]], classic: Iterab
 
 
 def check_quality_names(wanted: Iterable[str], classic: Collection[str], models: Iterable[NamedModel]) -> None:
-    """A :class:`QualitiesError` for the first ``--qualities`` name (in sorted order) that is
-    neither one of the ``classic`` codecs (lower-cased) nor names one of ``models``."""
+    """A :class:`QualitiesError` for the first ``--qualities`` name (:func:`quality_key`, in
+    sorted order) that is neither one of the ``classic`` codecs (lower-cased) nor names one of
+    ``models``."""
     models = [*models]
     for key in sorted(k for k in wanted
                       if k not in classic and not any(names_model(k, info) for info in models)):

@@ -1,7 +1,9 @@
-"""EvalConfig is checked before anything loads: an empty datasets list, an unknown fid and a
+"""EvalConfig is checked before anything loads: an empty datasets list, an unknown fid, a
 setting the run would ignore (taco evaluate's rules: an anchor with no figure, a label with no
-model or of another count, match_bpp with no model) are EvaluationErrors, and a dataset or model
-given alone (a str) is one item, not its letters."""
+model or of another count, match_bpp with no model) and a name that is none (a classic codec,
+a caption mode) or the official coco30k protocol without a coco30k dataset (taco evaluate's
+too, before torch loads) are EvaluationErrors, and a dataset or model given alone (a str) is
+one item, not its letters."""
 
 from __future__ import annotations
 
@@ -83,3 +85,43 @@ def test_match_bpp_is_refused_for_want_of_a_model_only_where_classic_codecs_woul
     assert config_problem(classic=[], **settings) is None
     assert config_problem(classic=["jpeg"], **settings).startswith("--match-bpp codes the classic codecs")
     assert config_problem(classic=["jpeg"], **{**settings, "models": ["taco-tiny"]}) is None
+
+
+@pytest.mark.parametrize("given, said", [
+    ({"classic": ["jpeg", "jpg"]},
+     "--classic jpg: no such codec; the codecs are: jpeg, webp, avif, bpg, vtm (did you mean 'jpeg' or 'bpg'?)"),
+    ({"caption_modes": ["true", "shufled"]},
+     "unknown caption mode 'shufled': use true, shuffled, empty, fixed:TEXT or best-lpips (did you mean 'shuffled'?)"),
+    ({"caption_modes": ["fixed: "]}, "caption mode 'fixed: ' has no text: use empty for no caption"),
+    ({"coco30k_protocol": "official"}, "--coco30k-protocol applies to coco30k:ROOT datasets only"),
+])
+def test_names_and_the_protocol_rule_are_config_problems(tiny_folder, tmp_path, monkeypatch, given, said):
+    """taco evaluate said these once torch had loaded (its rules were EvalConfig's alone); the
+    library says them before a dataset is opened."""
+    from taco.evaluation.defaults import config_problem
+
+    settings = {"models": ["elic-tiny"], "classic": ["jpeg"], "labels": [], "match_bpp": False, "plot": True,
+                "anchor": None, "caption_modes": ["true"], "datasets": [str(tiny_folder)],
+                "coco30k_protocol": "paper"}
+    assert config_problem(**settings) is None
+    assert config_problem(**{**settings, "datasets": ["coco30k:/data"], "coco30k_protocol": "official",
+                             "caption_modes": ["fixed:a cat", "best-lpips"], "classic": ["JPEG", "vtm"]}) is None
+    assert config_problem(**{**settings, **given}) == said
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a dataset was opened")
+    monkeypatch.setattr(evaluate_module, "open_dataset", refuse)
+    cfg = EvalConfig(**{"datasets": [str(tiny_folder)], "models": ["elic-tiny"], "classic": ["jpeg"],
+                        "output": tmp_path / "out", "progress": False, **given})
+    with pytest.raises(EvaluationError) as caught:
+        run_evaluation(cfg)
+    assert str(caught.value) == said
+
+
+def test_nothing_to_evaluate_says_how_to_give_something(tiny_folder, tmp_path):
+    from taco.resolve import DEFAULT_MODEL
+
+    with pytest.raises(EvaluationError) as caught:
+        run_evaluation(EvalConfig(datasets=[str(tiny_folder)], output=tmp_path / "out"))
+    assert str(caught.value) == ("nothing to evaluate: give --model and/or --classic (e.g. -m "
+                                 f"{DEFAULT_MODEL}, or --classic jpeg,webp)")
