@@ -167,3 +167,32 @@ def test_a_seed0_check_is_made_only_for_a_name_that_is_both(monkeypatch):
     said = made_with_problem(SHIPPED, b"\1" * 8, model_fingerprint(load_builtin(SHIPPED)),
                              given=None, cli=True)
     assert said is not None and "(a checkpoint's)" in said and not built
+
+
+@pytest.mark.parametrize("name", ["my q4", "-q4"])
+def test_the_commands_a_retired_built_in_names_work_pasted(monkeypatch, name):
+    """The file of a built-in in taco's git history was pasted into the commands as it is: a
+    name with a space read as two arguments (``--model my q4.safetensors``), one starting with
+    ``-`` as an option; each is one word now, ``./-q4.safetensors`` for the latter."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from taco.cli import build_parser
+
+    def parsed(*words: str) -> object:
+        return build_parser(list(words)).parse_args(list(words))
+
+    monkeypatch.setitem(RETIRED, name, "0123abc")
+    file = Path(f"{name}.safetensors")
+    for use, parse, field in (("--model", lambda w: parsed("compress", "x.png", *w), "model"),
+                              ("--init-from", lambda w: parsed("train", *w), "init_from"),
+                              ("decode", lambda w: parsed(*w[1:], "x.taco"), "model")):
+        text = registry.retired_message(name, use=use)
+        git = shlex.split(re.search(r"git history: (git show .*?), then", text).group(1))
+        assert git[:3] == ["git", "show", f"0123abc:taco/assets/models/{file}"], text
+        assert git[3] == ">" and Path(git[4]) == file and len(git) == 5, text
+        command = re.search(r"\((--model .*|--init-from .*)\)$|: (taco decompress .*), or in Python", text)
+        words = shlex.split(next(g for g in command.groups() if g))
+        assert Path(getattr(parse(words), field)) == file, text
+        assert f"taco.load({str(file)!r})" in text or use != "decode"  # Python's words: as they were

@@ -21,7 +21,7 @@ from ..checks import is_number, seed_argument
 from ..checksums import sha256_file
 from ..errors import BackboneError, TacoError, TacoValueError
 from ..fileobjects import checked_path
-from ..messages import SPECIAL_FILE, did_you_mean, docs_ref
+from ..messages import SPECIAL_FILE, did_you_mean, docs_ref, shell_word
 from ..shards import (
     CHECKPOINT_FILE,
     INDEX_SUFFIX,
@@ -409,11 +409,13 @@ def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -
 #: way it takes a model: the CLI's ``--model`` (also ``taco models``), ``taco train``'s
 #: ``init_from``, Python's :func:`load`, a ``.taco`` file's own name (``taco decompress`` and
 #: ``taco.decompress`` alike: both ways), ``taco.decompress`` given a model (Python alone).
+#: ``{word}`` is the file as a command names it (:func:`~taco.messages.shell_word`), ``{file!r}``
+#: as Python does.
 HISTORY_USES: dict[str, str] = {
-    "--model": "then give that file as the model (--model {file})",
-    "--init-from": "then start from that file (--init-from {file})",
+    "--model": "then give that file as the model (--model {word})",
+    "--init-from": "then start from that file (--init-from {word})",
     "taco.load": "then load that file: taco.load({file!r})",
-    "decode": ("then decode with that file: taco decompress --model {file}, or in Python "
+    "decode": ("then decode with that file: taco decompress --model {word}, or in Python "
                "taco.decompress(data, taco.load({file!r}))"),
     "taco.decompress": "then decode with that file: taco.decompress(data, taco.load({file!r}))",
 }
@@ -421,10 +423,12 @@ HISTORY_USES: dict[str, str] = {
 
 def history_clause(name: str, rev: str, use: str = "--model") -> str:
     """How to take built-in ``name``'s checkpoint as it shipped at commit ``rev`` out of taco's
-    git history and use it, ``use`` being how the caller takes a model (:data:`HISTORY_USES`)."""
+    git history and use it, ``use`` being how the caller takes a model (:data:`HISTORY_USES`);
+    the commands name the file as a shell reads it pasted (:func:`~taco.messages.shell_word`)."""
     file = f"{name}.safetensors"
-    return (f"git show {rev}:taco/assets/models/{file} > {file}, "
-            + HISTORY_USES[use].format(file=file))
+    word = shell_word(file)
+    return (f"git show {shell_word(f'{rev}:taco/assets/models/{file}')} > {word}, "
+            + HISTORY_USES[use].format(file=file, word=word))
 
 
 def retired_message(name: str, shadowed: str | os.PathLike[str] | None = None, *,

@@ -32,7 +32,6 @@ import errno
 import os
 import re
 import reprlib
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from torch import Tensor
 from ..atomic import remove_stale_temporaries
 from ..bitstream.container import model_id_problem
 from ..errors import OutputExists, TacoValueError
-from ..messages import some
+from ..messages import shell_word, some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model, build_on_meta
 from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave them empty
@@ -52,7 +51,7 @@ from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave t
 )
 from ..models.config import MAX_GROUPS, PARAM_WIDTHS, parameter_widths
 from ..models.header import checkpoint_metadata
-from ..models.registry import not_a_file_message
+from ..models.registry import looks_like_path, not_a_file_message
 from ..text import TEXT_ENCODER_DIMS, text_encoder_dim
 from ..text.weights import load_torch_file
 
@@ -279,9 +278,11 @@ def _checked_source(path: str | os.PathLike[str]) -> Path:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     if _is_taco_checkpoint(path):  # (torch.load reads a safetensors file's tensors too)
+        # -m reads text with no folder part and no checkpoint ending as a model name taco may know: ./NAME
+        given = os.fspath(path) if looks_like_path(os.fspath(path)) else f"./{path}"
         raise CheckpointError(
             f"{path}: a taco checkpoint already, nothing to import: give it as the model "
-            f"(taco compress -m {shlex.quote(str(path))}; taco.load in Python)")
+            f"(taco compress -m {shell_word(given)}; taco.load in Python)")
     return path
 
 

@@ -38,7 +38,7 @@ from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
 from ..jsonfiles import UTF16_TEXT, load_json, utf16_start
-from ..messages import SOURCE_TREE, did_you_mean, one_line, shown_path
+from ..messages import SOURCE_TREE, did_you_mean, one_line, shell_word, shown_path
 from ..models.config import PAD_MULTIPLE, check_lambdas
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, check_lpips_input
 
@@ -417,8 +417,9 @@ def unknown_model_text(name: str) -> str:
     if name in RETIRED and name not in MODEL_CONFIGS:
         return (f"model {shown(name)} is a trained model, not an architecture: "
                 + retired_message(name, use="--init-from") + ", without model")
-    if name in PRETRAINED:
-        return (f"model {shown(name)} is a trained model, not an architecture: --init-from {name} "
+    if name in PRETRAINED:  # a name, not a path (no ./): one word, as --init-from=NAME if it starts with -
+        flag = f"--init-from{'=' if name.startswith('-') else ' '}{shlex.quote(name)}"
+        return (f"model {shown(name)} is a trained model, not an architecture: {flag} "
                 "(without model) starts from its weights and trains its architecture")
     models = sorted(MODEL_CONFIGS)
     return (f"unknown model {shown(name)}{did_you_mean(name, models)}; models: {', '.join(models)}; "
@@ -1256,7 +1257,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raw, size = read_file_within(path, CONFIG_MAX_BYTES)
     except OSError as e:
         # a folder of photos given as the config (taco train PHOTOS): say where photos go
-        hint = (f"; a folder of training photos is data.root: taco train --set data.root={shlex.quote(str(path))}"
+        hint = (f"; a folder of training photos is data.root: taco train --set {_set_word('data.root', str(path))}"
                 if path.is_dir() else "")
         if path.parts[:1] == ("configs",) and not Path("configs").is_dir():
             # the README's and docs' example configs, run where there are none (a pip install)
@@ -1392,6 +1393,23 @@ def _flow_problem(raw: str, error: yaml.YAMLError) -> str:
     if " #" in raw or "\t#" in raw:
         text += "; '#' after a space starts a YAML comment: quote the text that holds it"
     return text
+
+
+def _set_word(key: str, text: str) -> str:
+    """``KEY=TEXT`` as one word of a suggested ``--set`` that, pasted, gives the config ``key``
+    (dotted) the text ``text`` (a path): ``TEXT`` as it is where :func:`apply_overrides` reads it
+    back so, else JSON-quoted (YAML would read ``photos #2`` as ``photos``, ``true`` as a bool,
+    ``- x`` as a list), written as :func:`taco.messages.shell_word` writes a path (``'my photos'``,
+    ``./-photos``)."""
+    node: Any = None
+    try:
+        node = apply_overrides({}, [f"{key}={text}"])
+        for part in key.split("."):
+            node = node[part]
+    except ConfigError:
+        pass
+    value = text if node == text else json.dumps(text, ensure_ascii=False)
+    return f"{key}={shell_word(value)}"
 
 
 def apply_overrides(values: dict[str, Any], overrides: list[str],

@@ -88,3 +88,29 @@ def test_a_retired_built_in_says_where_its_checkpoint_is(monkeypatch):
     assert str(v.value).startswith(f"'{name}' is a trained model, not an architecture: '{name}' was a built-in")
     assert f"{where}load that file: taco.load('{file}'); or create an untrained one: models: " in str(v.value)
     assert "unknown model" not in str(v.value)
+
+
+@pytest.mark.parametrize("name", ["my q4", "-q4"])
+def test_the_init_from_a_trained_name_is_told_works_pasted(monkeypatch, name):
+    """``model=NAME`` for a trained model said ``--init-from NAME``, the name as it is: one with
+    a space read as two arguments, one starting with ``-`` as an option. A name is no path (no
+    ``./``): ``--init-from='my q4'``, ``--init-from=-q4``; a retired one's file is a path."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from taco.cli import build_parser
+    from taco.models import registry
+
+    def init_from(command: str) -> str:
+        words = ["train", *shlex.split(command)]
+        return build_parser(words).parse_args(words).init_from
+
+    monkeypatch.setitem(registry.PRETRAINED, name, registry.PRETRAINED["elic-small-q4"])
+    text = unknown_model_text(name)
+    assert init_from(re.search(r"architecture: (--init-from.*) \(without model\)", text).group(1)) == name, text
+    monkeypatch.delitem(registry.PRETRAINED, name)
+    monkeypatch.setitem(registry.RETIRED, name, "0123abc")
+    text = unknown_model_text(name)
+    command = re.search(r"\((--init-from .*)\), without model$", text).group(1)
+    assert Path(init_from(command)) == Path(f"{name}.safetensors"), text

@@ -64,6 +64,29 @@ def test_a_taco_checkpoint_is_said_to_be_one_already(tmp_path):
         import_checkpoint(own)
 
 
+@pytest.mark.parametrize("name", ["my own.safetensors", "-own.safetensors", "elic-tiny"])
+def test_the_model_a_taco_checkpoint_is_told_to_be_works_pasted(tmp_path, monkeypatch, name):
+    """``(taco compress -m NAME ...)`` was shlex-quoted without the dash rule (``-m
+    -own.safetensors``: an option) and named a file without a checkpoint ending as it is (``-m
+    elic-tiny``: the architecture of that name): ``./-own.safetensors``, ``./elic-tiny`` now,
+    which load that file."""
+    import re
+    import shlex
+
+    from taco.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    own = taco.save_checkpoint(taco.create_model("elic-tiny"), tmp_path / "own.safetensors")
+    if name != own.name:
+        own = own.rename(name)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(name)
+    words = shlex.split(re.search(r"\(taco (compress -m .*); taco.load", str(err.value)).group(1))
+    model = build_parser(words).parse_args([*words, "x.png"]).model
+    assert Path(model) == Path(name), err.value
+    assert taco.load(model).model_id == "elic-tiny", err.value
+
+
 def test_weights_under_another_key_name_the_files_keys(tmp_path):
     """``{"model": sd, "epoch": 3}`` said 'the state dict holds a non-tensor entry 'model''."""
     state = torch.load(GOLDEN, weights_only=True)["state_dict"]

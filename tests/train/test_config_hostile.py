@@ -100,3 +100,22 @@ def test_a_folder_given_as_the_config_says_where_photos_go(tmp_path, capsys):
     err = _train_error(photos, capsys)
     assert err.endswith(f"cannot read config (Is a directory); a folder of training photos is "
                         f"data.root: taco train --set data.root='{photos}'\n")
+
+
+@pytest.mark.parametrize("name", ["my photos", "-photos", "- photos", "photos #2", "true"])
+def test_the_data_root_a_folder_given_as_the_config_is_told_works_pasted(tmp_path, monkeypatch, capsys, name):
+    """The ``--set data.root=...`` suggested for a folder given as the config was shell-quoted
+    alone: ``data.root='photos #2'`` pasted is the folder ``photos`` (a YAML comment), ``true`` a
+    bool, ``- photos`` a list; such a value is JSON-quoted now, ``-photos`` is ``./-photos``."""
+    import re
+    import shlex
+
+    from taco.cli import build_parser
+    from taco.train.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    Path(name).mkdir()
+    err = _train_error(f"./{name}", capsys)
+    words = shlex.split(re.search(r"is data.root: taco (train --set .*)$", err).group(1))
+    root = load_config(None, build_parser(words).parse_args(words).overrides).data.root
+    assert isinstance(root, str) and Path(root) == Path(name), err
