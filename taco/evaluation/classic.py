@@ -44,12 +44,12 @@ from .quality_names import CODEC_LABELS, CODEC_QUALITIES, check_quality_numbers
 from .result_files import TEXT_COLUMNS, read_result, result_rows
 from .results import code_run
 from .runner import (
-    RESUME_ADVICE,
     Job,
     JobResult,
     ResultsFileError,
     done_rows,
     read_rows,
+    resume_advice,
 )
 
 __all__ = [
@@ -509,7 +509,7 @@ def _check_targets(json_path: Path, csv_path: Path, targets: dict[str, float]) -
         named = some([f"{n:.40}" for n in dict.fromkeys(stale)], 4)
         raise ResultsFileError(
             f"{json_path} holds results of another configuration (differs in: target_bpp of "
-            f"{named}, the bpp the model's results now have); " + RESUME_ADVICE
+            f"{named}, the bpp the model's results now have); " + resume_advice(json_path)
         )
 
 

@@ -82,7 +82,6 @@ from .quality_names import (
 from .result_files import TEXT_COLUMNS, result_rows, unprintable
 from .results import ORIGINALS_FEATURES, code_run, dataset_dir
 from .runner import (
-    RESUME_ADVICE,
     Job,
     JobResult,
     LinkedOwnFile,
@@ -90,6 +89,7 @@ from .runner import (
     UnreadableResultsCSV,
     join_process_group,
     refuse_linked,
+    resume_advice,
     shard_name,
 )
 from .stats import derangement, min_pairs, paired_bootstrap
@@ -743,11 +743,12 @@ class EvalConfig:
 
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
-    results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`.
-    A full disk or quota (ENOSPC, EDQUOT) once some results JSONs are written (the RD figure
-    after complete results; a later model, codec or dataset) is an :class:`EvaluationStopped`
-    naming them and what is not written (free some space and run again to finish: the results
-    written are read, not coded again); before any, and any other OSError, the OSError as it is.
+    results CSV it cannot read is a :class:`ResultsFileError` ending with its
+    :func:`~taco.evaluation.runner.resume_advice`. A full disk or quota (ENOSPC, EDQUOT) once
+    some results JSONs are written (the RD figure after complete results; a later model, codec
+    or dataset) is an :class:`EvaluationStopped` naming them and what is not written (free some
+    space and run again to finish: the results written are read, not coded again); before any,
+    and any other OSError, the OSError as it is.
 
     Under torchrun the process group it joins is left when it returns (after a barrier) or
     fails (:func:`taco.distributed.leaving_process_group`); a group the caller had
@@ -800,7 +801,9 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
                     written += _plot(cfg, target.out_dir, codecs)
                 left = "the runs left"
     except UnreadableResultsCSV as exc:  # a CSV under --output, which this run resumes
-        raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
+        advice = ("delete that CSV and its JSON, or choose another --output" if exc.path is None
+                  else resume_advice(exc.path))
+        raise ResultsFileError(f"{exc}; {advice}") from None
     except OSError as exc:  # a full disk after some results were written: done in part
         results = [p for p in written if is_results_json(p)]
         if not results or not dist.is_main or exc.errno not in DISK_FULL_ERRNOS:

@@ -34,7 +34,6 @@ from .measure import (
 )
 from .result_files import RECORDED_LATER, RESULT_FORMAT, RESULT_VERSION, read_result
 from .runner import (
-    RESUME_ADVICE,
     Job,
     JobResult,
     ResultsFileError,
@@ -43,6 +42,7 @@ from .runner import (
     jobs_left,
     read_rows,
     refuse_linked,
+    resume_advice,
     run_jobs,
     shard_paths,
 )
@@ -141,7 +141,7 @@ def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigest
     try:
         data = read_result(json_path)
     except ResultsFileError as exc:
-        raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
+        raise ResultsFileError(f"{exc}; {resume_advice(json_path)}") from None
     old = dict(data.get("run", {}))
     if "label" in run and "label" not in old and "label" in data:
         old["label"] = data["label"]
@@ -164,13 +164,13 @@ def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigest
             "cp -a and rsync -a keep them.) If they are the same photos, give them their times "
             "back (rsync -a ORIGINAL/ COPY/ sets them from the original folder) and run again; "
             "on a FAT/exFAT drive, which keeps times only to 1-2 s, they cannot be given back: "
-            "there, as for other photos, " + RESUME_ADVICE
+            "there, as for other photos, " + resume_advice(json_path)
         )
     if diff:
         named = some([f"{k:.40}" for k in diff], 8)
         raise ResultsFileError(
             f"{json_path} holds results of another configuration (differs in: {named}); "
-            + RESUME_ADVICE
+            + resume_advice(json_path)
         )
     if untimed == "names and sizes" and digests is not None:  # (untimed is None without digests)
         # a photo replaced by one of the same size looks the same
@@ -249,7 +249,7 @@ def _check_not_modified_since(json_path: Path, digests: DatasetDigests) -> None:
         raise ResultsFileError(
             f"{json_path} holds results written by an earlier taco, which did not record the images' "
             f"modification times, and {shown_path(newest)} was modified after them: its rows may be "
-            f"of another photo; {RESUME_ADVICE}"
+            f"of another photo; {resume_advice(json_path)}"
         )
 
 

@@ -36,12 +36,13 @@ from ..atomic import (
 from ..distributed import DistEnv
 from ..errors import TacoError
 from ..fileobjects import own_file_problem
+from ..messages import shown_path
 from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
 __all__ = ["FLUSH_EVERY", "RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS",
            "LinkedOwnFile", "check_columns", "check_writable", "done_rows", "jobs_left", "read_rows", "refuse_linked",
-           "run_jobs", "shard_name", "shard_paths"]
+           "resume_advice", "run_jobs", "shard_name", "shard_paths"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -49,8 +50,20 @@ class ResultsFileError(TacoError, RuntimeError):
     not a results file)."""
 
 
-#: What to do about results files of ``taco evaluate``'s ``--output`` that a run cannot resume.
-RESUME_ADVICE = "delete its CSV/JSON or choose another --output"
+def resume_advice(path: Path) -> str:
+    """What to do about the results ``path`` of ``taco evaluate``'s ``--output`` that a run
+    cannot resume (``STEM.json``, ``STEM.csv`` or one of its rank shards, :func:`shard_name`):
+    delete ``STEM.csv`` and ``STEM.json`` (and the shard), or choose another ``--output``.
+    Both files are named: the CSV's rows without the JSON are refused too
+    (:func:`~taco.evaluation.results.check_rows_recorded`), and a JSON left with the CSV gone
+    is resumed with no row."""
+    stem = path.parent / path.stem
+    shard = re.fullmatch(r"(.+)\.rank[0-9]+", path.stem) if path.suffix == ".csv" else None
+    if shard is not None:
+        stem = path.parent / shard.group(1)
+        return (f"delete {shown_path(path)}, {shown_path(stem)}.csv and {shown_path(stem)}.json, "
+                "or choose another --output")
+    return f"delete {shown_path(stem)}.csv and {shown_path(stem)}.json, or choose another --output"
 
 
 class LinkedOwnFile(TacoError, ValueError):
@@ -78,7 +91,11 @@ class UnreadableResultsCSV(ResultsFileError):
     """A results CSV that cannot be read (not UTF-8, a field over the csv module's limit). Its
     message names the file and the reason only: ``taco plot`` reads these CSVs too (where
     ``--output`` is the figure); ``taco evaluate``, which appends to them, adds
-    :data:`RESUME_ADVICE`."""
+    :func:`resume_advice` of ``path`` (the CSV; None where not given)."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -208,7 +225,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
             size = os.fstat(f.fileno()).st_size
             if size > RESULTS_CSV_MAX_BYTES:
                 raise UnreadableResultsCSV(f"{path}: not read: {size:,} bytes, over the "
-                                           f"{RESULTS_CSV_MAX_BYTES:,} taco reads of a results CSV")
+                                           f"{RESULTS_CSV_MAX_BYTES:,} taco reads of a results CSV", path)
             cut = size > 0 and os.pread(f.fileno(), 1, size - 1) != b"\n"
             rows: list[dict[str, str]] = []
             jobs: set[tuple[str | None, str]] = set()  # (image, setting) of the rows kept
@@ -224,7 +241,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
                 if not complete:
                     continue
                 if last is not None and last[0]:  # a complete row follows: that one was not cut
-                    raise UnreadableResultsCSV(f"{path}: not a taco results CSV ({last[0]})")
+                    raise UnreadableResultsCSV(f"{path}: not a taco results CSV ({last[0]})", path)
                 job = (None if image is None else values[image], "" if setting is None else values[setting])
                 if job in jobs:  # a later row of a job: left out unread
                     last = (None, False)
@@ -236,7 +253,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
             if last[1]:
                 rows.pop()
         elif last is not None and last[0]:
-            raise UnreadableResultsCSV(f"{path}: not a taco results CSV ({last[0]})")
+            raise UnreadableResultsCSV(f"{path}: not a taco results CSV ({last[0]})", path)
         return rows
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable_csv(path, exc) from None
@@ -280,7 +297,7 @@ def _unreadable_csv(path: Path, exc: Exception) -> UnreadableResultsCSV:
     """The error for a results CSV that cannot be read: not UTF-8, or a field over the csv
     module's limit (131,072 characters)."""
     reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
-    return UnreadableResultsCSV(f"{path}: not a taco results CSV ({reason})")
+    return UnreadableResultsCSV(f"{path}: not a taco results CSV ({reason})", path)
 
 
 def _format(value: object) -> str:

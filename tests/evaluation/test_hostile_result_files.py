@@ -62,7 +62,7 @@ def test_evaluate_refuses_to_resume_an_unreadable_results_json(taco_main, tiny_f
     assert taco_main(argv + EVALUATE) == 2
     assert _one_line_error(capsys, "evaluate") == (
         f"taco evaluate: error: {json_path}: not a taco evaluation result ({reason}); "
-        "delete its CSV/JSON or choose another --output")
+        f"delete {json_path.with_suffix('.csv')} and {json_path}, or choose another --output")
     assert json_path.read_text() == text  # not overwritten
 
 
@@ -75,7 +75,8 @@ def test_evaluate_of_a_model_refuses_a_deeply_nested_results_json(taco_main, tin
     capsys.readouterr()
     assert taco_main(argv) == 2
     assert _one_line_error(capsys, "evaluate").endswith(
-        f"{json_path}: not a taco evaluation result (nested too deeply); delete its CSV/JSON or choose another --output")
+        f"{json_path}: not a taco evaluation result (nested too deeply); "
+        f"delete {json_path.with_suffix('.csv')} and {json_path}, or choose another --output")
 
 
 @pytest.mark.parametrize("row, reason", [
@@ -93,7 +94,7 @@ def test_evaluate_refuses_to_resume_an_unreadable_results_csv(taco_main, tiny_fo
     assert taco_main(argv + EVALUATE) == 2
     assert _one_line_error(capsys, "evaluate") == (
         f"taco evaluate: error: {csv_path}: not a taco results CSV ({reason}); "
-        "delete its CSV/JSON or choose another --output")
+        f"delete {csv_path} and {csv_path.with_suffix('.json')}, or choose another --output")
 
 
 def test_a_header_over_the_csv_field_limit_is_refused_before_any_row_is_appended(taco_main, tiny_folder, tmp_path, capsys):
@@ -106,8 +107,34 @@ def test_a_header_over_the_csv_field_limit_is_refused_before_any_row_is_appended
     assert taco_main(argv + EVALUATE) == 2
     assert _one_line_error(capsys, "evaluate") == (
         f"taco evaluate: error: {csv_path}: not a taco results CSV (field larger than field limit "
-        "(131072)); delete its CSV/JSON or choose another --output")
+        f"(131072)); delete {csv_path} and {csv_path.with_suffix('.json')}, or choose another --output")
     assert csv_path.read_text() == "x" * 200_000 + "\n"
+
+
+def test_an_unreadable_rank_shard_is_named_with_the_csv_and_json_to_delete(taco_main, tiny_folder, tmp_path, capsys):
+    """A shard left by a torchrun run is read before anything: the advice names it, the CSV and
+    the JSON (deleting the CSV and JSON alone would meet the shard again)."""
+    out = tmp_path / "out"
+    shard = out / tiny_folder.name / "jpeg.rank1.csv"
+    shard.parent.mkdir(parents=True)
+    shard.write_bytes(b"index,image,setting\n0,\xff\xfe\n")
+    argv = ["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=30", "-o", str(out)]
+    assert taco_main(argv + EVALUATE) == 2
+    stem = out / tiny_folder.name / "jpeg"
+    assert _one_line_error(capsys, "evaluate") == (
+        f"taco evaluate: error: {shard}: not a taco results CSV (not UTF-8 text); "
+        f"delete {shard}, {stem}.csv and {stem}.json, or choose another --output")
+
+
+def test_resume_advice_names_the_run_s_two_files():
+    from taco.evaluation.runner import resume_advice
+
+    folder = Path("o") / "d"
+    for name in ("x.json", "x.csv"):
+        assert resume_advice(folder / name) == f"delete {folder / 'x.csv'} and {folder / 'x.json'}, or choose another --output"
+    assert resume_advice(folder / "x.ranking.csv") == (  # no shard: another file
+        f"delete {folder / 'x.ranking.csv'} and {folder / 'x.ranking.json'}, or choose another --output")
+    assert resume_advice(Path("a\x1bb.json")) == "delete a\\x1bb.csv and a\\x1bb.json, or choose another --output"
 
 
 def test_plot_names_an_unreadable_results_csv_without_evaluates_advice(taco_main, tiny_folder, tmp_path, capsys):

@@ -139,7 +139,8 @@ def test_evaluate_refuses_to_resume_a_result_of_another_version(taco_main, tiny_
     capsys.readouterr()
     assert taco_main(argv) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        f"taco evaluate: error: {json_path}: {NEWER}; delete its CSV/JSON or choose another --output")
+        f"taco evaluate: error: {json_path}: {NEWER}; delete {json_path.with_suffix('.csv')} and {json_path}, "
+        "or choose another --output")
 
 
 def _nested(path: Path, depth: int, inner: str = "") -> Path:

@@ -54,4 +54,5 @@ def test_evaluate_refuses_to_resume_in_one_line(taco_main, tiny_folder, tmp_path
     lines = capsys.readouterr().err.strip().splitlines()
     assert "Traceback" not in "\n".join(lines)
     assert lines[-1] == (f"taco evaluate: error: {csv_path}: not a taco results CSV (bpp of {row.split(',')[1]} on line 2 is 'abc', "
-                         "not a finite number); delete its CSV/JSON or choose another --output")
+                         f"not a finite number); delete {csv_path} and {csv_path.with_suffix('.json')}, "
+                         "or choose another --output")

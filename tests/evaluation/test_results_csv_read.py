@@ -104,7 +104,8 @@ def test_plot_and_a_resumed_evaluate_refuse_a_bpp_below_0(taco_main, tiny_folder
     capsys.readouterr()
     assert taco_main(argv) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[-1] == f"taco evaluate: error: {says}; delete its CSV/JSON or choose another --output"
+    assert lines[-1] == (f"taco evaluate: error: {says}; delete {csv_path} and {csv_path.with_suffix('.json')}, "
+                         "or choose another --output")
     assert taco_main(["plot", str(out / tiny_folder.name), "-o", str(tmp_path / "plots") + "/"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and says in err, err

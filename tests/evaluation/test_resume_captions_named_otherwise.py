@@ -154,7 +154,8 @@ def test_a_dataset_copied_to_a_fat_drive_is_refused_as_one_that_lost_its_times(t
     message = str(caught.value)
     assert "only their modification times differ" in message and "another configuration" not in message
     assert ("on a FAT/exFAT drive, which keeps times only to 1-2 s, they cannot be given back: there, "
-            "as for other photos, delete its CSV/JSON or choose another --output") in message
+            f"as for other photos, delete {out / 'jpeg.csv'} and {out / 'jpeg.json'}, or choose another --output"
+            ) in message
 
 
 def test_other_changes_are_still_another_configuration(tmp_path, folder_factory):

@@ -145,7 +145,8 @@ def test_an_earlier_taco_s_results_with_a_photo_modified_since_are_refused_in_th
         _jpeg_run(root, out)
     message = str(exc.value)
     assert "written by an earlier taco, which did not record the images' modification times" in message
-    assert "a.bmp was modified after them" in message and "delete its CSV/JSON or choose another --output" in message
+    assert "a.bmp was modified after them" in message
+    assert message.endswith(f"; delete {json_path.with_suffix('.csv')} and {json_path}, or choose another --output")
     assert "\n" not in message
     assert json_path.read_text(encoding="utf-8") == before  # refused before the header is written
 

@@ -276,7 +276,8 @@ def test_matched_rows_for_the_bpp_of_a_model_run_made_again_are_refused(bmp_fold
     path = evaluate_matched(jpeg, ds, out, model_json, progress=False)
     assert _targets(out / "jpeg.matched-m-1234.csv") == {"a.bmp": "1.5", "b.bmp": "2.0"}
     model_result(tmp_path / "model", {"a.bmp": 1.0, "b.bmp": 2.0})  # run again: other results
-    with pytest.raises(ResultsFileError, match=r"differs in: target_bpp of a\.bmp.*delete its CSV/JSON"):
+    with pytest.raises(ResultsFileError, match=r"differs in: target_bpp of a\.bmp.*delete .*jpeg\.matched-m-1234\.csv "
+                       r"and .*jpeg\.matched-m-1234\.json, or choose another --output$"):
         evaluate_matched(jpeg, ds, out, model_json, progress=False)
     assert _targets(out / "jpeg.matched-m-1234.csv") == {"a.bmp": "1.5", "b.bmp": "2.0"}  # untouched
     assert path.is_file()
