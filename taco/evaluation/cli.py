@@ -496,12 +496,13 @@ def _register_import_captions(sub: argparse._SubParsersAction) -> None:
         description="Convert a caption JSON file of effl-lab/TACO (materials/kodak_ofa.json, "
         "clic_ofa.json: {NAME: CAPTION}; mscoco_val41k_img_cap_pair.json: {NAME: [CAPTION, ...]}), "
         "a COCO captions file (captions_val2014.json: images [{id, file_name}], annotations "
-        "[{image_id, caption}]) or a list of {image, caption} objects (image, file or file_name; "
-        "caption, captions or text) "
+        "[{image_id, caption}]) or {image, caption} objects: a list of them, one alone, or JSON "
+        "Lines, one a line (image, file or file_name; caption, captions or text) "
         "into taco's captions.jsonl, for `taco evaluate kodak:DIR`, `clic:DIR`, `coco30k:ROOT "
         f"--coco30k-protocol official` or a folder; see {docs_ref('evaluation.md')}.")
     p.add_argument("file", metavar="FILE.json", type=path_arg,
-                   help="the caption JSON file (the authors', COCO's, or a list of {image, caption})")
+                   help="the caption JSON file (the authors', COCO's, or {image, caption} objects: a list, "
+                   "one alone, or JSON Lines)")
     p.add_argument("-o", "--output", default="captions.jsonl", type=path_arg,
                    help="output file (.jsonl), or a folder to write captions.jsonl into: one that exists, "
                    "ends with /, or is new and has no suffix (created) "

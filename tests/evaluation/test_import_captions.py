@@ -169,6 +169,16 @@ def test_a_list_of_image_caption_objects_is_imported(taco_main, tmp_path, name_k
         ("a.png", ["an apple", "fruit"]), ("b.png", ["a boat", "a second boat"])]
 
 
+def test_the_help_names_every_layout_of_objects(taco_main, capsys):
+    """One object alone and JSON Lines are read too (b10e504): the description and FILE.json's
+    help say so, not only "a list"."""
+    with pytest.raises(SystemExit):
+        taco_main(["import-captions", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "{image, caption} objects: a list of them, one alone, or JSON Lines, one a line" in text
+    assert "or {image, caption} objects: a list, one alone, or JSON Lines)" in text
+
+
 @pytest.mark.parametrize("content, message", [
     ({**COCO, "annotations": [{"image_id": 73, "caption": "x"}]},
      "'COCO_val2014_000000000074.jpg' (id 74) has no caption: no annotation names its id"),
