@@ -30,7 +30,7 @@ PNG_END = b"IEND\xaeB`\x82"
 
 
 def taco(*args: str, close: tuple[int, ...] = (), stdin: object = subprocess.DEVNULL,
-         stdout: object = subprocess.PIPE, file_limit: int | None = None,
+         stdout: object = subprocess.PIPE, stderr: object = subprocess.PIPE, file_limit: int | None = None,
          env: dict[str, str] | None = None, cwd: Path | None = None,
          shell_cd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
     """``python -m taco ARGS`` with the descriptors ``close`` closed, files limited to
@@ -45,7 +45,7 @@ def taco(*args: str, close: tuple[int, ...] = (), stdin: object = subprocess.DEV
     command = [sys.executable, "-m", "taco", *args]
     if shell_cd is not None:  # a shell: the child's folder is gone before taco starts
         command = ["sh", "-c", 'cd "$0" && rmdir "$0" && exec "$@"', str(shell_cd), *command]
-    return subprocess.run(command, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+    return subprocess.run(command, stdin=stdin, stdout=stdout, stderr=stderr,
                           preexec_fn=before, timeout=300, cwd=cwd,
                           env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
                                **(env or {})})
@@ -73,6 +73,39 @@ def test_closed_stderr_keeps_report_lines_out_of_compressed_data():
 def test_closed_stderr_keeps_report_lines_out_of_a_decoded_png(coded):
     r = taco("decompress", str(coded), "-o", "-", close=(2,))
     assert r.returncode == 0 and r.stdout.endswith(PNG_END), r.stdout[-120:]
+
+
+JOINED = ("standard error goes where standard output does (2>&1), so its report lines would be "
+          "written into the data: send it elsewhere (2>FILE, 2>/dev/null)")
+
+
+@pytest.mark.parametrize(("command", "args"), [
+    ("compress", [str(CHELSEA), *CODE, "-o", "-"]),
+    ("decompress", ["{coded}", "-o", "/dev/stdout"]),
+    ("bench", ["--quick", "--json"]),
+])
+@pytest.mark.parametrize("into", ["file", "pipe"])
+def test_stderr_sent_where_the_data_goes_is_refused(command, args, into, coded, tmp_path):
+    """``taco compress X -o - > o.taco 2>&1`` wrote its report line into the .taco file (exit 0,
+    then a checksum mismatch), decompress's after the PNG's end, bench's log lines ahead of its
+    JSON; a pipe both go to (``2>&1 | cat``) is the same. Refused: the file holds that one line."""
+    filled = [a.format(coded=coded) for a in args]
+    if into == "file":
+        with open(tmp_path / "out", "wb") as out:
+            r = taco(command, *filled, stdout=out, stderr=subprocess.STDOUT)
+        got = (tmp_path / "out").read_bytes()
+    else:
+        r = taco(command, *filled, stderr=subprocess.STDOUT)
+        got = r.stdout
+    lines = [line for line in got.decode().splitlines() if ": note: " not in line]
+    assert r.returncode == 2
+    assert lines == [f"taco {command}: error: {'--json -: ' if command == 'bench' else ''}{JOINED}"]
+
+
+def test_stdout_and_stderr_both_the_null_device_take_the_data():
+    """``-o - >/dev/null 2>&1`` (timing the encoder): nothing there to spoil."""
+    r = taco("compress", str(CHELSEA), *CODE, "-o", "-", stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    assert r.returncode == 0
 
 
 @pytest.mark.parametrize(("args", "close", "message"), [

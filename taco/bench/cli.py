@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -98,8 +97,10 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     """The bench's config from its arguments, checked before the bench runs. A ``--json`` FILE
     that is standard output (``/dev/stdout``, ``/dev/fd/1``:
     :func:`taco.cli.files.is_stdout`) is ``--json -``: the JSON alone on standard output, the
-    table on stderr (it followed the JSON there: not JSON any more)."""
-    from ..cli.files import is_stdout
+    table on stderr (it followed the JSON there: not JSON any more); refused there where standard
+    output is closed or standard error goes there too (``2>&1``: the table and the log lines
+    would be inside the JSON), :func:`taco.cli.files.stdout_data_problem`."""
+    from ..cli.files import is_stdout, stdout_data_problem
 
     output = "-" if args.output and args.output != "-" and is_stdout(args.output) else args.output
     over: dict[str, Any] = dict(
@@ -113,10 +114,10 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     from ..devices import resolve_device
 
     device = str(resolve_device(args.device))  # before any work: a GPU this machine lacks
-    if cfg.output == "-":
-        if sys.stdout is None:  # closed (>&-)
-            raise CLIError("--json -: standard output is closed: redirect it (> FILE, | ...) or "
-                           "give --json FILE")
+    if cfg.output == "-":  # closed (>&-), or shared with stderr, which carries the table (2>&1)
+        problem = stdout_data_problem("--json FILE", text=True)
+        if problem:
+            raise CLIError(f"--json {args.output}: {problem}")
     elif cfg.output:
         check_output(Path(cfg.output), force=args.force)
     return dataclasses.replace(cfg, device=device)

@@ -173,6 +173,39 @@ def closed_or_terminal(stream: TextIO | None) -> str | None:
     return "a terminal" if stream.isatty() else None
 
 
+#: Why a command's data cannot go to a standard output that standard error shares
+#: (:func:`stderr_joins_stdout`).
+STDERR_JOINS_STDOUT = ("standard error goes where standard output does (2>&1), so its report lines "
+                       "would be written into the data: send it elsewhere (2>FILE, 2>/dev/null)")
+
+
+def stderr_joins_stdout() -> bool:
+    """Whether standard error goes where standard output does (``2>&1``: one file, one pipe,
+    ``os.path.samestat`` of the two descriptors), so that a command's report lines, notes and
+    warnings would be written into the data it writes there (``-o - > o.taco 2>&1`` made a
+    .taco file with a checksum mismatch, exit 0). Not where both are the null device (nothing
+    there to spoil) or a terminal (binary data is refused there, :func:`closed_or_terminal`;
+    text is read there by a person); False where either cannot be asked (a test's capture)."""
+    try:
+        out, err = os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
+        if not os.path.samestat(out, err) or sys.stdout.isatty():
+            return False
+        return not os.path.samestat(out, os.stat(os.devnull))
+    except (AttributeError, OSError, ValueError):  # None (closed), a capture without a descriptor
+        return False
+
+
+def stdout_data_problem(give: str, *, text: bool = False) -> str | None:
+    """Why standard output cannot take the data a command writes there (``-o -``, ``-o
+    /dev/stdout``, ``--json -``), or None: it is closed (the data would be lost), a terminal
+    (binary data; not for ``text``, JSON a person may read there), or where standard error goes
+    too (:func:`stderr_joins_stdout`). ``give``: the option naming a file instead (``-o FILE``)."""
+    how = "closed" if sys.stdout is None else None if text else closed_or_terminal(sys.stdout)
+    if how:
+        return f"standard output is {how}: redirect it (> FILE, | ...) or give {give}"
+    return STDERR_JOINS_STDOUT if stderr_joins_stdout() else None
+
+
 def is_stdout(path: str | os.PathLike[str]) -> bool:
     """Whether the output ``path`` is this process's standard output: :data:`STDOUT` (``-o -``),
     or a name of the file standard output is (``os.path.samestat`` with file descriptor 1) that
@@ -236,7 +269,8 @@ def plan_outputs(
     writing are not: :func:`taco.atomic.remove_stale_temporaries`).
 
     ``out`` ``-`` is standard output, [:data:`STDOUT`], for one source; so is the output of
-    :data:`STDIN` without ``out``. Standard output may not be a terminal (binary data).
+    :data:`STDIN` without ``out``. Standard output may not be closed, a terminal (binary data)
+    or where standard error goes too (``2>&1``: the report lines would be inside the data).
     """
     dsts, short, folders = _destinations(sources, out, to_folder=to_folder, suffix=suffix,
                                          beside_suffix=beside_suffix, inputs_in=inputs_in)
@@ -309,17 +343,17 @@ def _destinations(sources: Sequence[Path], out: str | None, *, to_folder: bool, 
     """Where :func:`plan_outputs` writes each source's output: (the outputs, the same each as
     named by its stem alone -- IMG_1.taco for IMG_1.HEIC.taco, for :func:`_note_left_from_before`
     -- and the folders they go to), or ``[STDOUT]`` each and no folder for standard output.
-    Refuses what names no output: standard output for several sources or on a terminal, a
+    Refuses what names no output: standard output for several sources, closed, on a terminal
+    or shared with standard error (:func:`stdout_data_problem`), a
     source with no folder to write beside, ``-o`` a loop of links, a file where a folder is due,
     a folder for standard input."""
     if (out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN)
             or (out is not None and is_stdout(out))):  # -o /dev/stdout: written as -o - writes
         if len(sources) > 1:
             raise CLIError(f"-o {out or '-'} (standard output) takes one input; got {len(sources)}")
-        how = closed_or_terminal(sys.stdout)
-        if how:
-            raise CLIError(f"standard output is {how}: redirect it (> FILE, | ...) or give "
-                           "-o FILE")
+        problem = stdout_data_problem("-o FILE")
+        if problem:
+            raise CLIError(problem)
         return [STDOUT], [STDOUT], []
     if out is None:
         for src in sources:  # /dev/fd/63 of <(cat x), /dev/stdin: nothing to write beside
