@@ -112,6 +112,8 @@ def test_stdout_and_stderr_both_the_null_device_take_the_data():
     (["info", "{coded}"], 1, "taco info: error: standard output is closed, so what it prints "
      "would be lost"),
     (["models"], 1, "taco models: error: standard output is closed"),
+    (["bench", "--quick", "--runs", "1", "--warmup", "0", "--batch", "0", "--no-clip-b"], 1,
+     "taco bench: error: standard output is closed, so what it prints would be lost"),
     (["decompress", "{coded}", "-o", "-"], 1, "taco decompress: error: standard output is "
      "closed: redirect it"),
     (["decompress", "-", "-o", "{out}"], 0, "taco decompress: error: - reads standard input, "

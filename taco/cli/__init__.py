@@ -333,8 +333,11 @@ def _cannot_run(args: argparse.Namespace) -> str | None:
 
 def _prints_its_output(args: argparse.Namespace) -> bool:
     """Whether what the command prints on stdout is its result (``info``, ``models``, ``demo``,
-    ``train --print-config``), rather than report lines beside the files it writes."""
-    return args.command in ("info", "models", "demo") or bool(getattr(args, "print_config", False))
+    ``train --print-config``, ``bench`` without ``--json``: its table, after a bench of
+    seconds to minutes), rather than report lines beside the files it writes. (``bench --json
+    -`` refuses a closed stdout itself, naming --json.)"""
+    return (args.command in ("info", "models", "demo") or bool(getattr(args, "print_config", False))
+            or (args.command == "bench" and not args.output))
 
 
 @contextmanager
