@@ -37,7 +37,13 @@ from ..checks import is_number, seed_argument
 from ..errors import TacoValueError
 from ..messages import count, did_you_mean, shown_path
 from . import stats
-from .stats import MIN_RESAMPLES, min_pairs, percentile_interval, too_few_resamples
+from .stats import (
+    MIN_RESAMPLES,
+    min_pairs,
+    percentile_interval,
+    resamples_argument,
+    too_few_resamples,
+)
 
 __all__ = [
     "METHOD_NAMES",
@@ -485,18 +491,18 @@ def bd_bootstrap(
     defined (:class:`BDInterval` says how many were not). The point estimate is the delta of
     the mean curves over all paired images: the value :func:`bd_table` gives for the same
     images. Same inputs and seed, same intervals (``seed``: an integer from 0, NumPy's taken;
-    another is a TypeError or a TacoValueError, :func:`taco.checks.seed_argument`). Fewer
+    another is a TypeError or a TacoValueError, :func:`taco.checks.seed_argument`; ``resamples``
+    alike, an integer from 0: :func:`taco.evaluation.stats.resamples_argument`). Fewer
     ``resamples`` than :data:`taco.evaluation.stats.MIN_RESAMPLES` (but some) give no interval,
     ``ci_reason`` saying so. ``strict``: a TacoValueError when a curve has
     too few points for ``method`` (a cubic fit through 3 points); False: an undefined delta
     saying so, as a cell of :func:`bd_table` is.
     """
     seed = seed_argument("bd_bootstrap: seed", seed, most=None)
+    resamples = resamples_argument("bd_bootstrap: resamples", resamples)
     method = _checked_method(method)
     if not 0 < confidence < 1:
         raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
-    if resamples < 0:
-        raise TacoValueError(f"resamples must be >= 0, got {resamples}")
     for name, curve in (("anchor", anchor), ("test", test)):
         if metric not in curve.quality:
             raise TacoValueError(f"the {name} curve has no per-image {metric!r}: {sorted(curve.quality)}")
@@ -616,6 +622,7 @@ def bd_table(
     all images (:func:`rate_metric`) and ``rate_all_images`` says so (marked ``§``).
     """
     seed = seed_argument("bd_table: seed", seed, most=None)
+    resamples = resamples_argument("bd_table: resamples", resamples)
     method = _checked_method(method)
     if anchor not in curves:
         raise TacoValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from ..atomic import DISK_FULL_ERRNOS, write_text_atomic
+from ..checks import seed_argument
 from ..checksums import sha256_file
 from ..devices import device_kind, resolve_device
 from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
@@ -92,7 +93,7 @@ from .runner import (
     resume_advice,
     shard_name,
 )
-from .stats import derangement, min_pairs, paired_bootstrap
+from .stats import derangement, min_pairs, paired_bootstrap, resamples_argument
 
 if TYPE_CHECKING:
     from ..models import ELIC
@@ -591,8 +592,13 @@ def compare_caption_modes(
     NaN, null in the JSON; ``reason`` says why) and the difference is not ``significant``. Also
     reports how many images got byte-identical files, the most direct test of "the caption makes
     no difference". ``images``: only these images' rows (a ``--limit`` run's, when the CSVs
-    also hold an earlier, longer run's); None: every row.
+    also hold an earlier, longer run's); None: every row. ``seed`` and ``resamples`` are integers
+    from 0 (NumPy's taken, recorded in the JSON as ints), another a TypeError or a
+    :class:`~taco.errors.TacoValueError` before any CSV is read.
     """
+    seed = seed_argument("compare_caption_modes: seed", seed, most=None)
+    resamples = resamples_argument("compare_caption_modes: resamples", resamples)
+
     def rows(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
         return {r["image"]: r for r in result_rows(path) if images is None or r["image"] in images}
 

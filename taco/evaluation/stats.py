@@ -17,7 +17,7 @@ from ..messages import count
 from .defaults import MIN_RESAMPLES
 
 __all__ = ["MIN_RESAMPLES", "BootstrapCI", "derangement", "min_pairs", "paired_bootstrap", "percentile_interval",
-           "too_few_resamples"]
+           "resamples_argument", "too_few_resamples"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,20 @@ def min_pairs(confidence: float = 0.95) -> int:
     return n
 
 
+def resamples_argument(name: str, value: object) -> int:
+    """``value`` as a number of bootstrap resamples (NumPy integers taken,
+    :func:`taco.checks.as_int`): a TypeError naming argument ``name`` unless an integer (``"x"``,
+    ``2.5``, ``True``), a :class:`~taco.errors.TacoValueError` below 0 (0 draws none: no
+    interval). For :func:`paired_bootstrap`, :func:`taco.evaluation.bdrate.bd_bootstrap` and
+    :func:`taco.evaluation.evaluate.compare_caption_modes`, which records it in its JSON."""
+    number = as_int(value)
+    if number is None:
+        raise TypeError(f"{name} must be an integer (bootstrap draws), not {type(value).__name__}")
+    if number < 0:
+        raise TacoValueError(f"{name} must be >= 0, got {number}")
+    return number
+
+
 def paired_bootstrap(
     a: np.ndarray | list[float],
     b: np.ndarray | list[float],
@@ -85,20 +99,20 @@ def paired_bootstrap(
     difficulty cancels). Pairs where either value is not finite (MS-SSIM on small images, the
     infinite PSNR of identical images) are dropped first. Seeded: the same inputs and seed give
     the same interval; ``seed`` is an integer from 0 (NumPy's taken), another a TypeError or a
-    :class:`~taco.errors.TacoValueError` (:func:`taco.checks.seed_argument`).
+    :class:`~taco.errors.TacoValueError` (:func:`taco.checks.seed_argument`); ``resamples`` an
+    integer from 0, alike (:func:`resamples_argument`).
 
     With fewer than :func:`min_pairs` finite pairs (6 at 95 %), or fewer ``resamples`` than
     :data:`MIN_RESAMPLES` (none: 0), the mean is given but not the interval: ``low`` and
     ``high`` are NaN, ``reason`` says why, and :meth:`BootstrapCI.excludes_zero` is False.
     """
     seed = seed_argument("paired_bootstrap: seed", seed, most=None)
+    resamples = resamples_argument("paired_bootstrap: resamples", resamples)
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or a.ndim != 1:
         raise TacoValueError(f"paired samples must be 1-D of equal length, got {a.shape}, {b.shape}")
     if not 0 < confidence < 1:
         raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
-    if resamples < 0:
-        raise TacoValueError(f"resamples must be >= 0, got {resamples}")
     d = (b - a)[np.isfinite(a) & np.isfinite(b)]
     n, nan = len(d), float("nan")
     if n == 0:

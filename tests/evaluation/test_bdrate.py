@@ -242,6 +242,25 @@ def test_bootstrap_and_table_check_their_seed():
         anchor, noisy, "psnr", resamples=150, seed=2)  # NumPy's integers taken
 
 
+def test_bootstrap_and_table_check_their_resamples():
+    """resamples='x' was Python's bare "'<' not supported", 2.5 went on into NumPy."""
+    from taco.errors import TacoValueError
+
+    anchor, _ = image_curves()
+    points = [{"bpp": r, "psnr": q} for r, q in zip(RATE, PSNR, strict=True)]
+    calls = (("bd_bootstrap", lambda n: bd_bootstrap(anchor, anchor, "psnr", resamples=n)),
+             ("bd_table", lambda n: bd_table({"A": points, "B": points}, "A", ["psnr"], resamples=n)))
+    for name, call in calls:
+        for value, kind in (("x", "str"), (2.5, "float"), (True, "bool")):
+            with pytest.raises(TypeError, match=rf"^{name}: resamples must be an integer \(bootstrap draws\), "
+                                                rf"not {kind}$"):
+                call(value)
+        with pytest.raises(TacoValueError, match=rf"^{name}: resamples must be >= 0, got -1$"):
+            call(-1)
+    assert bd_bootstrap(anchor, anchor, "psnr", resamples=np.int64(150)) == bd_bootstrap(
+        anchor, anchor, "psnr", resamples=150)  # NumPy's integers taken
+
+
 def test_an_unknown_method_is_refused_naming_the_methods():
     """method='x' was the bjontegaard package's plain ValueError ('Invalid interpolation method')."""
     from taco.errors import TacoValueError

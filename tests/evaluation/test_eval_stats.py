@@ -114,6 +114,19 @@ def test_seeds_and_counts_are_checked_with_their_argument():
     assert np.array_equal(derangement(np.int64(5), seed=1), derangement(5, seed=1))
 
 
+def test_resamples_are_checked_with_their_argument():
+    """resamples='x' was Python's bare "'<' not supported", 2.5 went on into NumPy."""
+    a, b = np.arange(10.0), np.arange(10.0) + 1
+    for value, kind in (("x", "str"), (2.5, "float"), (True, "bool"), (None, "NoneType")):
+        with pytest.raises(TypeError, match=rf"^paired_bootstrap: resamples must be an integer \(bootstrap draws\), "
+                                            rf"not {kind}$"):
+            paired_bootstrap(a, b, resamples=value)
+    with pytest.raises(TacoValueError, match=r"^paired_bootstrap: resamples must be >= 0, got -1$"):
+        paired_bootstrap(a, b, resamples=-1)
+    ci = paired_bootstrap(a, b, resamples=np.int64(300), seed=1)
+    assert ci == paired_bootstrap(a, b, resamples=300, seed=1) and type(ci.resamples) is int  # JSON-ready
+
+
 def test_paired_bootstrap_draws_in_bounded_chunks_with_the_same_result(monkeypatch):
     """The resamples are drawn a few rows at a time (bounded memory at COCO-30k scale); the
     interval is the one a single (resamples, n) draw gives."""

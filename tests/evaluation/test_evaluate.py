@@ -559,3 +559,30 @@ def test_an_unmeasured_lpips_cell_leaves_the_reference_mean_a_number(monkeypatch
     means = {m: compared["modes"]["empty"][m]["reference_mean"] for m in ("bpp", *IMAGE_METRICS)}
     assert all(math.isfinite(v) for v in means.values()), means
     assert means["lpips"] == pytest.approx(sum(0.3 + i / 50 for i in range(1, 8)) / 7)
+
+
+def test_compare_caption_modes_checks_its_seed_and_resamples_before_reading(monkeypatch):
+    """A bad seed was said only inside paired_bootstrap, after the CSVs were read; an np.int64
+    seed went into the JSON's "bootstrap" unconverted."""
+    from taco.errors import TacoValueError
+
+    def unread(path):
+        raise AssertionError(f"{path} read before the arguments were checked")
+
+    monkeypatch.setattr(evaluate, "result_rows", unread)
+    runs = {"true": "t", "empty": "e"}
+    with pytest.raises(TacoValueError, match=r"^compare_caption_modes: seed must be at least 0, got -1$"):
+        compare_caption_modes(runs, seed=-1)
+    with pytest.raises(TypeError, match=r"^compare_caption_modes: seed must be an integer, not float$"):
+        compare_caption_modes(runs, seed=1.0)
+    with pytest.raises(TypeError, match=r"^compare_caption_modes: resamples must be an integer \(bootstrap draws\), "
+                                        r"not str$"):
+        compare_caption_modes(runs, resamples="x")
+    with pytest.raises(TacoValueError, match=r"^compare_caption_modes: resamples must be >= 0, got -1$"):
+        compare_caption_modes(runs, resamples=-1)
+    rows = [{"image": f"{i}.png", "sha256": str(i), "bpp": str(0.5 + i / 100),
+             **{m: str(0.3 + i / 50) for m in IMAGE_METRICS}} for i in range(8)]
+    monkeypatch.setattr(evaluate, "result_rows", lambda path: rows)
+    bootstrap = compare_caption_modes(runs, resamples=np.int64(50), seed=np.int64(3))["bootstrap"]
+    assert (type(bootstrap["seed"]), type(bootstrap["resamples"])) == (int, int)
+    assert json.loads(json.dumps(bootstrap))["seed"] == 3
