@@ -65,6 +65,7 @@ from taco.suffixes import (
     subfolders_not_searched,
 )
 
+from ..checks import as_int
 from ..distributed import dist_env_from_environ
 from ..errors import TacoError, warn_at_caller
 from ..messages import (
@@ -572,10 +573,11 @@ def open_dataset(
     so ``Path("kodak:/data/kodak")`` is the Kodak set, as on the command line.
 
     ``crop`` overrides the paper's crop rule (centre crop to ``crop``×``crop``; 0 = no crop;
-    images smaller than the crop are skipped, not upscaled);
-    ``limit`` keeps the first ``limit`` images (quick runs); ``captions_file`` names the
-    captions file of a folder (e.g. ``captions-blip2.jsonl``, for the caption-source study;
-    the only source of captions then) or is a path (see the module docstring); None: each image's
+    images smaller than the crop are skipped, not upscaled); ``limit`` keeps the first ``limit``
+    images (quick runs; an integer from 1, NumPy's taken, another a TypeError, below 1 a
+    :class:`DatasetError`; None: every image); ``captions_file`` names the captions file of a
+    folder (e.g. ``captions-blip2.jsonl``, for the caption-source study; the only source of
+    captions then) or is a path (see the module docstring); None: each image's
     sidecar ``IMAGE.txt``, else the folder's ``captions.jsonl`` (the official coco30k protocol:
     ``ROOT/captions.jsonl``). ``coco30k_protocol``: one of
     :data:`COCO30K_PROTOCOLS` (only ``coco30k:ROOT`` has a choice). A folder path or
@@ -585,8 +587,14 @@ def open_dataset(
     """
     from taco.data import CaptionedImages, CocoCaptions, karpathy_split
 
-    if limit is not None and limit <= 0:
-        raise DatasetError(f"limit must be at least 1, got {limit}")
+    if limit is not None:
+        number = as_int(limit)
+        if number is None:  # 2.0 was a TypeError about slice indices, True taken as 1
+            raise TypeError(f"open_dataset: limit must be an integer (how many images) or None "
+                            f"(every image), not {type(limit).__name__}")
+        if number <= 0:
+            raise DatasetError(f"limit must be at least 1, got {number}")
+        limit = number
     kind, root, captions_file = _checked_spec(spec, captions_file, coco30k_protocol)
     official = kind == "coco30k" and coco30k_protocol == "official"
     eff_crop = (None if official else PAPER_CROP.get(kind)) if crop is None else (crop or None)

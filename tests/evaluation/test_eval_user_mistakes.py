@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from taco.evaluation.cli import print_summary
@@ -48,6 +49,19 @@ def test_limit_below_one_names_the_flag_and_the_library_its_parameter(taco_main,
     assert not (tmp_path / "out").exists()
     with pytest.raises(DatasetError, match=r"^limit must be at least 1, got -2$"):
         open_dataset(str(tiny_folder), limit=-2)
+
+
+@pytest.mark.parametrize("limit, kind", [(2.0, "float"), (True, "bool"), ("2", "str")])
+def test_a_limit_that_is_no_integer_is_a_type_error(tiny_folder, limit, kind):
+    """limit=2.0 was a TypeError about slice indices, limit=True taken as 1 image."""
+    with pytest.raises(TypeError, match=rf"^open_dataset: limit must be an integer \(how many images\) or None "
+                                        rf"\(every image\), not {kind}$"):
+        open_dataset(str(tiny_folder), limit=limit)
+
+
+def test_a_numpy_limit_is_taken_as_an_int(tiny_folder):
+    ds = open_dataset(str(tiny_folder), limit=np.int64(1))
+    assert len(ds) == 1 and type(ds.limit) is int  # recorded in the results JSON
 
 
 @pytest.mark.parametrize("name, says", [
