@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import numbers
 import os
 import shutil
 import subprocess
@@ -32,9 +33,9 @@ from PIL import Image
 from taco.images import FORMAT_MAX_SIDES, image_to_tensor, tensor_to_image
 
 from ..bitstream import bits_per_pixel
-from ..checks import is_number
+from ..checks import as_float, is_number
 from ..distributed import DistEnv
-from ..errors import TacoError
+from ..errors import TacoError, TacoValueError
 from ..jsonfiles import write_json
 from ..messages import did_you_mean, shown_path, some
 from .bdrate import metric_bpp
@@ -358,10 +359,29 @@ def code_at_bpp(
     Bisection over the integer quality range (bpp is monotonic in quality up to small wiggles),
     then the best of the bracketing qualities and two more on either side: a wiggle can put the
     closest file beside the bracket (WebP: q13 0.3854, q14 0.3815 bpp). About log2(range) + 6
-    encodes.
+    encodes. ``image``: a PIL image, anything else a TypeError (a path: open it with
+    :func:`taco.images.load_image`); ``target_bpp``: a finite number above 0 (NumPy's taken),
+    another a :class:`~taco.errors.TacoValueError` (a TypeError for what is no number), before
+    anything is coded.
     """
     quality, data, decoded, _ = _code_at_bpp_timed(codec, image, target_bpp)
     return quality, data, decoded
+
+
+def _checked_target(image: object, target_bpp: object) -> float:
+    """:func:`code_at_bpp`'s checks of its ``image`` and ``target_bpp``; the target as a float."""
+    if not isinstance(image, Image.Image):
+        how = (" (for a file, pass taco.images.load_image(path))" if isinstance(image, str | os.PathLike)
+               else " (for an (H, W, 3) uint8 array, pass Image.fromarray(a))" if isinstance(image, np.ndarray)
+               else "")
+        raise TypeError(f"code_at_bpp takes a PIL image, not {type(image).__name__}{how}")
+    if isinstance(target_bpp, bool) or not isinstance(target_bpp, numbers.Real):
+        raise TypeError(f"code_at_bpp: target_bpp must be a number (bits per pixel), not {type(target_bpp).__name__}")
+    number = as_float(target_bpp)
+    if number is None or number <= 0:
+        raise TacoValueError(f"code_at_bpp: target_bpp must be a finite number above 0 (bits per pixel), "
+                             f"got {target_bpp!r}")
+    return number
 
 
 def _code_at_bpp_timed(
@@ -369,6 +389,7 @@ def _code_at_bpp_timed(
 ) -> tuple[int, bytes, Image.Image, dict[str, float]]:
     """:func:`code_at_bpp`, and the timings (:meth:`ClassicCodec.code_timed`) of the encode and
     decode of the file it chose, not of the search."""
+    target_bpp = _checked_target(image, target_bpp)
     cache: dict[int, tuple[bytes, Image.Image, dict[str, float]]] = {}
 
     def coded(q: int) -> tuple[bytes, Image.Image, dict[str, float]]:

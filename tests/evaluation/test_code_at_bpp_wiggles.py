@@ -4,8 +4,13 @@ qualities only. The bracket's neighbours (two either side) are tried too now."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
+import pytest
 from PIL import Image
 
+from taco.errors import TacoValueError
 from taco.evaluation.classic import ClassicCodec, code_at_bpp
 
 #: bytes of the file at each quality of a codec whose sizes wiggle: q14 is smaller than q13
@@ -24,7 +29,7 @@ def test_the_closest_file_beside_the_bracket_is_found():
     q, data, _ = code_at_bpp(codec, image, 137.5 / 8)  # bisection brackets q12 (130) and q13 (140)
     assert (q, len(data)) == (14, 138)
     assert len(set(encodes)) <= 5 + 6 and len(encodes) == len(set(encodes))  # each quality coded once
-    assert code_at_bpp(codec, image, 1000.0)[0] == 20 and code_at_bpp(codec, image, 0.0)[0] == 0
+    assert code_at_bpp(codec, image, 1000.0)[0] == 20 and code_at_bpp(codec, image, 0.01)[0] == 0
 
 
 def _codec(sizes: dict[int, int]) -> ClassicCodec:
@@ -43,3 +48,32 @@ def test_of_two_equally_close_qualities_the_lower_is_taken():
     """Q7 (70 B) and q8 (80 B) are as close to 75 B: the tie goes to q7."""
     q, data, _ = code_at_bpp(_codec({q: 10 * q for q in range(1, 11)}), Image.new("RGB", (8, 8)), 75 / 8)
     assert (q, len(data)) == (7, 70)
+
+
+def test_a_bad_image_or_target_is_refused_before_anything_is_coded(tmp_path):
+    """code_at_bpp(codec, 'path.png', 1) raised AttributeError from deep in the search, and a
+    negative or NaN target_bpp was taken (the lowest or some quality, silently)."""
+    coded: list[int] = []
+
+    def encode(img: Image.Image, q: int) -> tuple[bytes, Image.Image]:
+        coded.append(q)
+        return b"x" * q, img
+
+    codec = ClassicCodec("fake", "Fake", (5,), (1, 10), +1, encode)
+    image = Image.new("RGB", (8, 8))
+    for given, says in ((str(tmp_path / "p.png"), "str (for a file, pass taco.images.load_image(path))"),
+                        (tmp_path / "p.png", f"{type(tmp_path).__name__} (for a file, pass taco.images.load_image(path))"),
+                        (np.zeros((8, 8, 3), np.uint8), "ndarray (for an (H, W, 3) uint8 array, pass Image.fromarray(a))"),
+                        (None, "NoneType")):
+        with pytest.raises(TypeError, match=rf"^code_at_bpp takes a PIL image, not {re.escape(says)}$"):
+            code_at_bpp(codec, given, 1)
+    for target in (-1, 0, 0.0, float("nan"), float("inf"), np.float32("nan")):
+        with pytest.raises(TacoValueError, match=r"^code_at_bpp: target_bpp must be a finite number above 0 "
+                                                 r"\(bits per pixel\), got "):
+            code_at_bpp(codec, image, target)
+    for target, kind in (("1", "str"), (True, "bool"), (None, "NoneType")):
+        with pytest.raises(TypeError, match=rf"^code_at_bpp: target_bpp must be a number \(bits per pixel\), "
+                                            rf"not {kind}$"):
+            code_at_bpp(codec, image, target)
+    assert coded == []
+    assert code_at_bpp(codec, image, np.float32(0.5))[0] == code_at_bpp(codec, image, 0.5)[0] == 4  # NumPy's taken
