@@ -25,15 +25,17 @@ PNG_END = b"IEND\xaeB`\x82"
 
 
 def _run(*command: str, stdout: object = subprocess.PIPE, cwd: Path | None = None,
-         ) -> subprocess.CompletedProcess[bytes]:
+         close_stdout: bool = False) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
-                          timeout=300, cwd=cwd,
+                          timeout=300, cwd=cwd, preexec_fn=(lambda: os.close(1)) if close_stdout else None,
                           env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
 
 
-def taco(*args: str, stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
-    """``python -m taco ARGS``, standard output a pipe unless ``stdout`` says otherwise."""
-    return _run(sys.executable, "-m", "taco", *args, stdout=stdout)
+def taco(*args: str, stdout: object = subprocess.PIPE, close_stdout: bool = False,
+         ) -> subprocess.CompletedProcess[bytes]:
+    """``python -m taco ARGS``, standard output a pipe unless ``stdout`` says otherwise, or
+    closed (``>&-``: ``close_stdout``)."""
+    return _run(sys.executable, "-m", "taco", *args, stdout=stdout, close_stdout=close_stdout)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,29 @@ def test_dev_null_with_stdout_dev_null_is_written_as_a_device(coded):
     stdout (gone with it), nothing on stderr."""
     r = taco("decompress", str(coded), "-o", "/dev/null", "-f", stdout=subprocess.DEVNULL)
     assert r.returncode == 0 and "decompressed" not in r.stderr.decode()
+
+
+@pytest.mark.parametrize(("args", "refused"), [
+    (["compress", str(CHELSEA), *CODE, "-o", "/dev/stdout"], ""),
+    (["compress", str(CHELSEA), *CODE, "-o", "/dev/stdout", "-f"], ""),
+    (["decompress", "{coded}", "-o", "/dev/fd/1", "-f"], ""),
+    (["bench", "--quick", "--json", "/dev/stdout", "-f"], "--json /dev/stdout: "),
+])
+def test_a_name_of_a_closed_stdout_is_refused_as_closed(args, refused, coded):
+    """``-o /dev/stdout >&-``: a closed standard output is the null device in taco (its
+    descriptor is pointed there), and /dev/stdout was taken for /dev/null: 'exists; pass
+    --force', and with -f exit 0 and the data gone (bench's JSON too)."""
+    r = taco(*[a.format(coded=coded) for a in args], stdout=None, close_stdout=True)
+    err = [line for line in r.stderr.decode().splitlines() if ": note: " not in line]
+    assert r.returncode == 2
+    assert err == [f"taco {args[0]}: error: {refused}standard output is closed: redirect it (> FILE, | ...) "
+                   f"or give {'--json' if args[0] == 'bench' else '-o'} FILE"]
+
+
+def test_dev_null_with_stdout_closed_is_still_the_null_device():
+    """``-o /dev/null -f >&-`` names the null device itself: written there, as asked."""
+    r = taco("compress", str(CHELSEA), *CODE, "-o", "/dev/null", "-f", stdout=None, close_stdout=True)
+    assert r.returncode == 0, r.stderr
 
 
 def test_import_captions_to_dev_stdout_writes_the_jsonl_alone(tmp_path):

@@ -213,17 +213,25 @@ def is_stdout(path: str | os.PathLike[str]) -> bool:
     stdout a pipe), or a name under /dev or /proc (``-o /dev/stdout > f.png``). Such an output
     is written as ``-o -`` writes, and the report goes to stderr (:func:`report_to`), so that it
     does not end up inside the data. Not ``/dev/null`` when stdout is ``/dev/null`` too
-    (``-o /dev/null >/dev/null`` to time a command: nothing there to spoil). False where
-    standard output is closed or either cannot be asked."""
+    (``-o /dev/null >/dev/null`` to time a command: nothing there to spoil). Where standard
+    output was closed (``>&-``: ``sys.stdout`` None; :func:`taco.cli.main` points descriptor 1
+    at the null device), a name of it under /dev or /proc other than the null device's own
+    (``-o /dev/stdout >&-``) is standard output, so that it is refused as closed (it was taken
+    for ``/dev/null``: "exists; pass --force", and with --force the data went nowhere, exit 0).
+    False where either cannot be asked (a descriptor closed, a missing file)."""
     if path is STDOUT:
         return True
     try:
         here, out = os.stat(path), os.fstat(1)
-        if not os.path.samestat(here, out) or os.path.samestat(here, os.stat(os.devnull)):
+        if not os.path.samestat(here, out):
             return False
-    except (OSError, ValueError):  # missing, closed (>&-), a null byte
+        null = os.path.samestat(here, os.stat(os.devnull))
+    except (OSError, ValueError):  # missing, a descriptor closed, a null byte
         return False
-    return not stat.S_ISREG(here.st_mode) or str(Path(path).absolute()).startswith(("/dev/", "/proc/"))
+    named = str(Path(path).absolute()).startswith(("/dev/", "/proc/"))
+    if null:  # -o /dev/null >/dev/null; or stdout closed, now the null device: /dev/stdout is it too
+        return sys.stdout is None and named and os.path.abspath(path) != os.devnull
+    return not stat.S_ISREG(here.st_mode) or named
 
 
 def names_one_file(out: str | None, *, to_folder: bool) -> bool:
