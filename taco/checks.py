@@ -42,13 +42,22 @@ def as_int(value: object) -> int | None:
     return int(value)
 
 
-def positive_int_argument(name: str, value: object, what: str) -> int:
+def positive_int_argument(name: str, value: object, what: str, *, whole_floats: bool = False) -> int:
     """``value`` as an int (NumPy integers taken, :func:`as_int`): a TypeError naming argument
     ``name`` and ``what`` it holds unless an integer, a TacoValueError unless at least 1. For
     arguments of the public API (``max_bytes``, ``stripe_budget``, ``batch_size``), as
     docs/reliability.md says: a wrong type is a mistake in the calling code, a bad value bad
-    input."""
-    number = as_int(value)
+    input. ``whole_floats``: a float (or NumPy's) that is a whole number is taken as that int,
+    for sizes written the way Python writes large numbers (``max_shard_bytes=2e9``,
+    ``10_000_000.0``); one that is not (``2000.5``, NaN, ±inf) is a TacoValueError, a ``bool``
+    still a TypeError."""
+    if whole_floats and not isinstance(value, bool | numbers.Integral) and isinstance(value, numbers.Real):
+        number_as_float = float(value)
+        if not number_as_float.is_integer():  # a fraction, NaN or ±inf
+            raise TacoValueError(f"{name} must be a whole number {what}, got {value!r}")
+        number: int | None = int(number_as_float)
+    else:
+        number = as_int(value)
     if number is None:
         raise TypeError(f"{name} must be an integer {what}, not {type(value).__name__}")
     if number < 1:

@@ -358,13 +358,15 @@ def save_sharded(
     tensors: dict[str, torch.Tensor],
     path: str | os.PathLike[str],
     metadata: dict[str, str] | None = None,
-    max_bytes: int | None = SHARD_BYTES,
+    max_bytes: int | float | None = SHARD_BYTES,
 ) -> list[Path]:
     """Write ``tensors`` at ``path`` (``NAME.safetensors``): one file if it serialises to at most
-    ``max_bytes`` (None: no limit), else shards + index. Returns the files written. A
-    ``max_bytes`` that is no integer (``True`` neither) is a TypeError; one below 1, or too
-    small for the largest tensor, a :class:`~taco.errors.TacoValueError` (the latter naming the
-    smallest that would do) before anything is written.
+    ``max_bytes`` (None: no limit), else shards + index. Returns the files written. A float
+    ``max_bytes`` that is a whole number (``2e9``) is taken as that integer; any other that is
+    no integer (``True`` neither) is a TypeError; one below 1, a float that is not whole
+    (``2000.5``, NaN, ±inf), or one too small for the largest tensor, a
+    :class:`~taco.errors.TacoValueError` (the latter naming the smallest that would do) before
+    anything is written.
 
     Tensors are written as they are (contiguous, CPU). A failed write (``OSError``, e.g. a full
     disk; any exception) leaves the previous checkpoint loadable and removes the shards it had
@@ -372,7 +374,8 @@ def save_sharded(
     other layout or of earlier writes are removed once the new one is complete.
     """
     if max_bytes is not None:
-        max_bytes = positive_int_argument("max_bytes", max_bytes, "(bytes per file) or None (no limit)")
+        max_bytes = positive_int_argument("max_bytes", max_bytes, "(bytes per file) or None (no limit)",
+                                          whole_floats=True)
     base = base_path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     payload = sum(t.numel() * t.element_size() for t in tensors.values())

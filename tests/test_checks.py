@@ -8,7 +8,15 @@ import math
 import numpy as np
 import pytest
 
-from taco.checks import MAX_TORCH_SEED, as_float, as_int, is_int, is_number, seed_argument
+from taco.checks import (
+    MAX_TORCH_SEED,
+    as_float,
+    as_int,
+    is_int,
+    is_number,
+    positive_int_argument,
+    seed_argument,
+)
 from taco.errors import TacoValueError
 
 
@@ -80,3 +88,35 @@ def test_seed_argument_refuses_seeds_outside_the_generators_range():
         seed_argument("seed", np.int64(-1), most=None)
     with pytest.raises(TacoValueError, match=r"got an integer of 6644 bits$"):  # not 2,000 digits said
         seed_argument("seed", -(10**2000), most=None)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (2e9, 2_000_000_000), (10_000_000.0, 10_000_000), (np.float64(4e4), 40_000), (np.float32(2e9), 2_000_000_000),
+    (7, 7), (np.int64(3), 3),
+])
+def test_positive_int_argument_takes_a_whole_float_where_asked(value, expected):
+    """save_checkpoint(..., max_shard_bytes=2e9) saved before 3ea78c0 made it 'not float'."""
+    got = positive_int_argument("max_bytes", value, "(bytes)", whole_floats=True)
+    assert got == expected and type(got) is int
+
+
+@pytest.mark.parametrize("value, error, message", [
+    (2000.5, TacoValueError, "max_bytes must be a whole number (bytes), got 2000.5"),
+    (math.nan, TacoValueError, "max_bytes must be a whole number (bytes), got nan"),
+    (-math.inf, TacoValueError, "max_bytes must be a whole number (bytes), got -inf"),
+    (0.0, TacoValueError, "max_bytes must be positive, got 0.0"),
+    (-2e9, TacoValueError, "max_bytes must be positive, got -2000000000.0"),
+    (True, TypeError, "max_bytes must be an integer (bytes), not bool"),
+    (np.bool_(False), TypeError, "max_bytes must be an integer (bytes), not bool_"),
+    ("2e9", TypeError, "max_bytes must be an integer (bytes), not str"),
+])
+def test_positive_int_argument_refuses_what_is_no_whole_number_even_so(value, error, message):
+    with pytest.raises(error) as caught:
+        positive_int_argument("max_bytes", value, "(bytes)", whole_floats=True)
+    assert str(caught.value) == message
+
+
+def test_positive_int_argument_refuses_floats_unless_asked():
+    """max_bytes, batch_size, ... still take integers alone."""
+    with pytest.raises(TypeError, match=r"^batch_size must be an integer \(images\), not float$"):
+        positive_int_argument("batch_size", 2.0, "(images)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import re
 import shutil
@@ -85,8 +86,11 @@ def test_a_tensor_larger_than_a_shard_is_refused_naming_the_size_that_holds_it(t
 @pytest.mark.parametrize("limit, error, message", [
     (True, TypeError, "max_bytes must be an integer (bytes per file) or None (no limit), not bool"),
     ("x", TypeError, "max_bytes must be an integer (bytes per file) or None (no limit), not str"),
-    (2000.0, TypeError, "max_bytes must be an integer (bytes per file) or None (no limit), not float"),
+    (2000.5, TacoValueError, "max_bytes must be a whole number (bytes per file) or None (no limit), got 2000.5"),
+    (math.nan, TacoValueError, "max_bytes must be a whole number (bytes per file) or None (no limit), got nan"),
+    (math.inf, TacoValueError, "max_bytes must be a whole number (bytes per file) or None (no limit), got inf"),
     (0, TacoValueError, "max_bytes must be positive, got 0"),
+    (0.0, TacoValueError, "max_bytes must be positive, got 0.0"),
     (-1, TacoValueError, "max_bytes must be positive, got -1"),
 ])
 def test_a_shard_size_that_is_no_positive_integer_is_refused(tmp_path, limit, error, message):
@@ -97,14 +101,29 @@ def test_a_shard_size_that_is_no_positive_integer_is_refused(tmp_path, limit, er
         "x.safetensors.index.json")  # NumPy's integers taken
 
 
+@pytest.mark.parametrize("limit", [40_000.0, 4e4, np.float64(4e4), np.float32(4e4)])
+def test_a_shard_size_given_as_a_whole_float_is_taken_as_that_integer(tmp_path, limit):
+    """3ea78c0 refused max_bytes=2000.0 as 'not float', though Python writes sizes so (2e9) and
+    they were taken before: a whole float is the integer it holds."""
+    path = tmp_path / "x.safetensors"
+    written = shards.save_sharded(_tensors(), path, max_bytes=limit)
+    as_int = shards.save_sharded(_tensors(), tmp_path / "i.safetensors", max_bytes=40_000)
+    assert [p.stat().st_size for p in written[1:]] == [p.stat().st_size for p in as_int[1:]]  # the same split
+    assert len(written) > 2 and all(p.stat().st_size <= 40_000 for p in written[1:])
+    assert all(torch.equal(t, _tensors()[k]) for k, t in shards.load_sharded(path)[0].items())
+
+
 def test_save_checkpoint_checks_max_shard_bytes_before_any_work(tmp_path):
     """max_shard_bytes=-1 said 'does not fit in one -1-byte shard', True 'one True-byte shard'
     and 'x' "'<=' not supported", each a builtin error, after the tables were rebuilt."""
     model = create_model("elic-tiny")
     path = tmp_path / "ck" / "x.safetensors"
     kind = "save_checkpoint: max_shard_bytes must be an integer (bytes per shard) or None (one file), not"
+    whole = "save_checkpoint: max_shard_bytes must be a whole number (bytes per shard) or None (one file), got"
     for limit, error, message in ((True, TypeError, f"{kind} bool"), ("x", TypeError, f"{kind} str"),
-                                  (-1, TacoValueError, "save_checkpoint: max_shard_bytes must be positive, got -1")):
+                                  (-1, TacoValueError, "save_checkpoint: max_shard_bytes must be positive, got -1"),
+                                  (2000.5, TacoValueError, f"{whole} 2000.5"), (math.nan, TacoValueError, f"{whole} nan"),
+                                  (math.inf, TacoValueError, f"{whole} inf")):
         with pytest.raises(error) as caught:
             save_checkpoint(model, path, max_shard_bytes=limit)
         assert str(caught.value) == message
@@ -116,6 +135,19 @@ def test_save_checkpoint_checks_max_shard_bytes_before_any_work(tmp_path):
     save_checkpoint(model, path, max_shard_bytes=need)  # the size it names does
     assert all(f.stat().st_size <= need for f in shards.files(path)[1:])
     assert taco.load(path).config == model.config
+
+
+def test_save_checkpoint_takes_a_shard_size_written_as_a_whole_float(tmp_path):
+    """taco.save_checkpoint(m, 'x/x.safetensors', max_shard_bytes=2e9) saved before 3ea78c0, which
+    made it a TypeError ('must be an integer ... not float'): 2e9 and 10_000_000.0 are how
+    Python writes such sizes."""
+    model = create_model("elic-tiny")
+    one = save_checkpoint(model, tmp_path / "x" / "x.safetensors", max_shard_bytes=2e9)
+    assert shards.files(one) == [one] and taco.load(one).config == model.config  # under 2 GB: one file
+    split = save_checkpoint(model, tmp_path / "s" / "s.safetensors", max_shard_bytes=1_000_000.0)
+    files = shards.files(split)
+    assert len(files) > 2 and all(f.stat().st_size <= 1_000_000 for f in files[1:])
+    assert taco.load(split).config == model.config
 
 
 def test_remove_stale_keeps_the_indexed_set(tmp_path):

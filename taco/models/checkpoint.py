@@ -82,7 +82,7 @@ def save_checkpoint(
     metadata: dict[str, Any] | None = None,
     half: bool = False,
     compact_tables: bool | Literal["auto"] = False,
-    max_shard_bytes: int | None = None,
+    max_shard_bytes: int | float | None = None,
     update_tables: bool = True,
     replace: bool = True,
 ) -> Path:
@@ -113,9 +113,12 @@ def save_checkpoint(
     training's checkpoints use) keeps them in the file, which then loads as any other.
     ``max_shard_bytes`` (e.g. :data:`taco.shards.SHARD_BYTES`): a checkpoint larger than that
     is written as shards + ``path.index.json`` (see :mod:`taco.shards`); ``load(path)`` reads
-    either. A ``max_shard_bytes`` that is no integer (``True`` neither) is a TypeError, one
-    below 1 a :class:`~taco.errors.TacoValueError`, and so is one too small for the largest
-    tensor, naming the smallest that holds it; nothing is written then. ``replace=False``: an existing ``path`` is not replaced: the file is published
+    either. A float ``max_shard_bytes`` that is a whole number (``2e9``, ``10_000_000.0``) is
+    taken as that integer; any other that is no integer (``True`` neither) is a TypeError, one
+    below 1, or a float that is not whole (``2000.5``, NaN, ±inf), a
+    :class:`~taco.errors.TacoValueError`, and so is one too small for the largest tensor,
+    naming the smallest that holds it; nothing is written then. ``replace=False``: an existing
+    ``path`` is not replaced: the file is published
     only if nothing has that name then (:func:`taco.atomic.write_bytes_atomic`), else it is a
     :class:`FileExistsError` naming ``path`` (another process wrote it since the caller
     checked); a sharded save (``max_shard_bytes``) is checked for ``path`` and its index right
@@ -137,7 +140,7 @@ def save_checkpoint(
                         f"{type(path).__name__}")
     if max_shard_bytes is not None:
         max_shard_bytes = positive_int_argument("save_checkpoint: max_shard_bytes", max_shard_bytes,
-                                                "(bytes per shard) or None (one file)")
+                                                "(bytes per shard) or None (one file)", whole_floats=True)
     check_configured(model, "save_checkpoint")
     check_has_data(model, "save_checkpoint")
 
