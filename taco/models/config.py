@@ -157,6 +157,13 @@ MAX_WIDTH = 1 << 16
 MAX_GROUPS = 64
 
 
+#: The largest finite float32, 3.4028234663852886e38 (``torch.finfo(torch.float32).max``, written
+#: out: this module imports no torch): the largest ``gamma_init`` either way, as the adapter's γ
+#: is a float32 tensor (``torch.full`` refuses more, "value cannot be converted to type float
+#: without overflow", a RuntimeError deep in the build).
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 class CheckpointError(TacoError, ValueError):
     """A checkpoint is missing, malformed, or does not match the model it is loaded into."""
 
@@ -336,6 +343,9 @@ class ModelConfig:
             shown = ("an integer too large for a float" if isinstance(gamma, int) and not isinstance(gamma, bool)
                      else f"{gamma!r:.40}")  # 400 digits cut to 40 would read as a number in range
             raise TacoValueError(f"gamma_init must be a finite number, got {shown}{hint}")
+        if abs(gamma) > FLOAT32_MAX:  # torch.full(..., 1e39) is torch's RuntimeError, deep in the build
+            raise TacoValueError(f"gamma_init must be within float32's range, ±{FLOAT32_MAX!r} (γ is a "
+                                 f"float32 tensor), got {float(gamma)!r}")
         if len(self.groups) > MAX_GROUPS:
             raise TacoValueError(f"groups must list 1..{MAX_GROUPS} channel groups, got {len(self.groups)}")
         if builtin and sum(self.groups) != self.M:

@@ -1,14 +1,19 @@
 """ModelConfig's flags (``use_mask``, ``learn_gamma``) and ``gamma_init`` are checked by type: a
 string "false" in a config or a checkpoint header would have meant true, and other wrong types
 failed with torch's own words deep in the build. 0 and 1 stay flags (checkpoints trained with
-``use_mask: 0`` load), and an integer ``gamma_init`` builds (it made an integer tensor)."""
+``use_mask: 0`` load), and an integer ``gamma_init`` builds (it made an integer tensor); one
+past float32's range, which γ is a tensor of, is refused."""
 
 from __future__ import annotations
+
+import math
+import re
 
 import pytest
 
 from taco.errors import TacoValueError
 from taco.models import ModelConfig
+from taco.models.config import FLOAT32_MAX
 
 
 @pytest.mark.parametrize("name", ["use_mask", "learn_gamma"])
@@ -81,11 +86,49 @@ def test_an_int_past_a_float_s_range_is_refused_as_a_value_error(value):
     assert str(caught.value) == "gamma_init must be a finite number, got an integer too large for a float"
 
 
-def test_an_int_within_a_float_s_range_is_kept_as_it_is():
-    """Kept an int, not made a float: the digest of a config is that of its JSON (1e+300 is not
-    1 and 300 zeros)."""
-    cfg = ModelConfig(N=8, M=16, groups=[4, 4, 8], gamma_init=10**300)
-    assert type(cfg.gamma_init) is int and cfg.gamma_init == 10**300
+def test_an_int_within_float32_s_range_is_kept_as_it_is():
+    """Kept an int, not made a float: the digest of a config is that of its JSON (1e+38 is not
+    1 and 38 zeros)."""
+    cfg = ModelConfig(N=8, M=16, groups=[4, 4, 8], gamma_init=10**38)
+    assert type(cfg.gamma_init) is int and cfg.gamma_init == 10**38
+
+
+#: The message's start for a gamma_init past float32's range; the value follows as a float.
+PAST_FLOAT32 = "gamma_init must be within float32's range, ±3.4028234663852886e+38 (γ is a float32 tensor), got "
+
+
+@pytest.mark.parametrize("value, shown", [(1e39, "1e+39"), (-1e39, "-1e+39"), (3.5e38, "3.5e+38"),
+                                          (10**300, "1e+300"), (-(10**300), "-1e+300"),
+                                          (math.nextafter(FLOAT32_MAX, math.inf), "3.402823466385289e+38")],
+                         ids=["1e39", "-1e39", "3.5e38", "int 1e300", "int -1e300", "just past"])
+def test_a_number_past_float32_s_range_is_refused(value, shown):
+    """It passed the config and crashed building γ: torch.full's RuntimeError 'value cannot be
+    converted to type float without overflow' from create_model, a traceback from taco train."""
+    with pytest.raises(TacoValueError) as caught:
+        ModelConfig(N=8, M=16, groups=[4, 4, 8], gamma_init=value)
+    assert str(caught.value) == PAST_FLOAT32 + shown
+
+
+def test_float32_s_largest_builds_and_the_constant_is_torch_s():
+    import torch
+
+    import taco
+
+    assert FLOAT32_MAX == torch.finfo(torch.float32).max
+    for value in (FLOAT32_MAX, -FLOAT32_MAX):
+        model = taco.create_model("taco-tiny", gamma_init=value)
+        gammas = [p for n, p in model.named_parameters() if n.endswith("gamma")]
+        assert gammas and all(bool((g == value).all()) for g in gammas)
+    with pytest.raises(TacoValueError, match="^" + re.escape(PAST_FLOAT32 + "1e+39") + "$"):
+        taco.create_model("taco-tiny", gamma_init=1e39)
+
+
+def test_taco_train_refuses_gamma_init_past_float32_in_one_line(probe, tmp_path, photos):
+    r = probe(tmp_path, "train", "--set", f"data.root={photos.name}", "model=taco-tiny", "model_overrides.gamma_init=1.0e+39",
+              "out_dir=out", "max_steps=1")
+    assert r["code"] == 2, r["stderr"]
+    assert r["stderr"].strip() == f"taco train: error: model 'taco-tiny': {PAST_FLOAT32}1e+39"
+    assert not (tmp_path / "out").exists()
 
 
 def test_taco_models_refuses_a_checkpoint_header_holding_one(probe, tmp_path, tiny_taco):
