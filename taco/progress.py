@@ -44,9 +44,9 @@ def progress_bar(
     ``^M``) or in a Jupyter kernel (``ipykernel`` imported, stderr no terminal: there tqdm.auto's
     notebook widget where ipywidgets imports, else a text bar on the cell's stderr). On a
     terminal the bar is as wide as :func:`terminal_columns` is at each redraw, one column short
-    (a line filling the last column wraps on some terminals): 80 columns where the terminal
+    (a line filling the last column wraps on some terminals): the terminal's width, or where it
     reports none (``stty cols 0``, ``docker exec -t`` before its size is set), where tqdm's own
-    measure drew no bar. Over ``iterable`` when given (then ``total`` defaults to its length),
+    measure drew no bar, ``COLUMNS`` or 80. Over ``iterable`` when given (then ``total`` defaults to its length),
     else updated by hand. ``position``: the row of this bar among several processes' bars (one
     per rank under torchrun). No stderr (``sys.stderr`` None: ``pythonw``, a windowed app,
     ``2>&-``) gets no bar. Where no bar is drawn this gives a counter with the bar's interface
@@ -138,23 +138,27 @@ class _Counter:
 
 
 def terminal_columns(stream: TextIO, fallback: int = 80) -> int:
-    """The width in columns of the terminal ``stream`` is drawn on: ``COLUMNS`` where set (as
-    :func:`shutil.get_terminal_size` takes it), else the terminal's own, else ``fallback`` (no
-    terminal, or one that reports 0 columns: ``stty cols 0``, ``script``, ``docker exec -t``
-    before its size is set).
+    """The width in columns of the terminal ``stream`` is drawn on: the terminal's own, else
+    ``COLUMNS`` where set (a terminal that reports 0 columns: ``stty cols 0``, ``script``,
+    ``docker exec -t`` before its size is set; or no terminal, a stream without a file
+    descriptor), else ``fallback``.
 
-    Not :func:`shutil.get_terminal_size`: that measures stdout's terminal, none at all when stdout
-    is redirected (``-o -``, ``> log``) while the line goes to stderr on a narrow one."""
+    The terminal first, unlike :func:`shutil.get_terminal_size`: an exported ``COLUMNS`` is the
+    width a shell had when it was set, not the terminal's after a resize, nor another pane's
+    (``COLUMNS=120`` on a 60-column terminal drew the bar 119 wide, wrapped at every redraw).
+    Not :func:`shutil.get_terminal_size` either for the stream: that measures stdout's terminal,
+    none at all when stdout is redirected (``-o -``, ``> log``) while the line goes to stderr
+    on a narrow one."""
     try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # no file descriptor, a closed one, no terminal
         columns = 0
     if columns > 0:
         return columns
     try:
-        columns = os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, ValueError, OSError):  # no file descriptor, a closed one, no terminal
-        return fallback
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
     return columns if columns > 0 else fallback
 
 

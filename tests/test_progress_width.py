@@ -6,7 +6,8 @@ from the left, the status kept whole; a log keeps the whole line.
 taco.progress.progress_bar's tqdm bar is as wide as the same :func:`terminal_columns`: a terminal
 that reports 0 columns (``stty cols 0``, ``script``, ``docker exec -t`` before its size is set),
 which tqdm's own measure took at its word (a one-block bar, or with 0 rows nothing at all), gets
-a bar 80 columns wide."""
+a bar as wide as ``COLUMNS``, else 80 columns. A terminal that reports its width is measured
+before ``COLUMNS``, which a shell exported at another width."""
 
 from __future__ import annotations
 
@@ -105,10 +106,22 @@ def narrow_terminal(sized_terminal) -> tuple[io.TextIOWrapper, int]:
 
 
 def test_the_width_is_the_streams_terminal(narrow_terminal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal first, then COLUMNS (db5e7a7 took COLUMNS first, as shutil.get_terminal_size
+    does: an exported COLUMNS is the width of when it was set, not of the terminal now)."""
     screen, _ = narrow_terminal
     assert terminal_columns(screen) == 40
-    monkeypatch.setenv("COLUMNS", "30")  # COLUMNS first, as shutil.get_terminal_size takes it
-    assert terminal_columns(screen) == 30
+    for value in ("30", "120"):
+        monkeypatch.setenv("COLUMNS", value)
+        assert terminal_columns(screen) == 40
+    assert terminal_columns(io.StringIO()) == 120  # no terminal: COLUMNS
+
+
+def test_a_terminal_of_no_columns_takes_columns(sized_terminal, monkeypatch: pytest.MonkeyPatch) -> None:
+    screen, _ = sized_terminal(24, 0)
+    monkeypatch.setenv("COLUMNS", "50")
+    assert terminal_columns(screen) == 50
+    monkeypatch.setenv("COLUMNS", "0")
+    assert terminal_columns(screen, fallback=60) == 60
 
 
 def test_without_a_terminal_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,6 +165,23 @@ def test_the_bar_is_as_wide_as_the_terminal_or_80(sized_terminal, monkeypatch, r
     assert [columns(row) for row in drawn] == [width] * len(drawn)
 
 
+@pytest.mark.parametrize(("cols", "width"), [(60, 59), (0, 119)])
+def test_columns_sizes_the_bar_only_where_the_terminal_reports_no_width(sized_terminal, monkeypatch, cols,
+                                                                        width) -> None:
+    """With stty cols 60 and COLUMNS=120 the bar was drawn 119 wide on the 60-column terminal, and
+    every redraw wrapped; tqdm's own measure before db5e7a7 drew it 59."""
+    screen, master = sized_terminal(24, cols)
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setattr("sys.stderr", screen)
+    bar = progress_bar(total=4, desc="jpeg", unit="img")
+    bar.update(2)
+    bar.update(2)
+    bar.close()
+    drawn = bar_rows(master)
+    assert drawn[-1].startswith("jpeg: 100%|" + "\u2588" * 10) and drawn[-1].endswith("]")
+    assert [columns(row) for row in drawn] == [width] * len(drawn)
+
+
 def test_the_bar_follows_the_terminal_when_it_gets_a_size(sized_terminal, monkeypatch) -> None:
     screen, master = sized_terminal(0, 0)
     monkeypatch.setattr("sys.stderr", screen)
@@ -169,6 +199,19 @@ def test_the_line_on_a_narrow_stderr_fits_it(narrow_terminal) -> None:
     shown = os.read(master, 65536).decode("utf-8")
     rows = [row.removesuffix("\x1b[K") for row in shown.split("\r") if row.strip("\x1b[K")]
     assert rows and all(columns(row) <= 39 for row in rows)  # one column short of the width
+    assert rows[0].startswith("…") and rows[0].endswith(".png: analysis, 0 s")
+
+
+def test_the_line_on_a_narrow_stderr_fits_it_whatever_columns_says(narrow_terminal, monkeypatch) -> None:
+    """COLUMNS=120 on a 40-column terminal: the line was cut to 119 columns and wrapped, and the
+    next rewrite left its first row behind."""
+    screen, master = narrow_terminal
+    monkeypatch.setenv("COLUMNS", "120")
+    with StageReporter("a" * 80 + ".png", delay=0.0, stream=screen) as progress:
+        progress("analysis", 0, 1)
+    shown = os.read(master, 65536).decode("utf-8")
+    rows = [row.removesuffix("\x1b[K") for row in shown.split("\r") if row.strip("\x1b[K")]
+    assert rows and all(columns(row) <= 39 for row in rows)
     assert rows[0].startswith("…") and rows[0].endswith(".png: analysis, 0 s")
 
 
