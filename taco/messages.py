@@ -4,8 +4,8 @@ terminal escape codes), counts of things in the right number, the first few of a
 (:func:`some`), the refusal of ``-`` by a command that reads no standard input
 (:func:`stdin_refused`), where the docs a message names are (:func:`docs_ref`), the hint after a name
 taco does not know (:func:`did_you_mean`), what keeps a text from being UTF-8
-(:func:`lone_surrogate`) and the setting that reads it (:func:`locale_hint`, :func:`locale_hint_of`), a file's name as a message shows it (:func:`shown_path`) and
-as a command a message suggests names it (:func:`shell_word`), a command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`), written by
+(:func:`lone_surrogate`) and the setting that reads it (:func:`locale_hint`, :func:`locale_hint_of`), a file's name as a message shows it (:func:`shown_path`), what keeps a text
+from being shown so as it is (:func:`unprintable`), and as a command a message suggests names it (:func:`shell_word`), a command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`), written by
 :func:`to_stderr`, which a closed stderr does not stop."""
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ import os
 import re
 import shlex
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .progress import bar_shown
 
 __all__ = ["SHOWN_PATH_LIMIT", "count", "did_you_mean", "docs_ref", "locale_hint_of",
-           "lone_surrogate", "note", "one_line", "shell_word", "shown_path", "some", "stdin_refused", "to_stderr", "utf8_names",
-           "warning_printer"]
+           "lone_surrogate", "note", "one_line", "shell_word", "shown_path", "some", "stdin_refused", "to_stderr", "unprintable",
+           "utf8_names", "warning_printer"]
 
 
 #: The zero-width non-joiner and joiner: unprintable to Python (format characters), but parts of
@@ -77,6 +78,29 @@ def shown_path(path: object, limit: int | None = None) -> str:
         return text
     cut = f"… ({len(text):,} characters)"
     return text[: limit - len(cut)] + cut
+
+
+def unprintable(text: str) -> str | None:
+    """What keeps ``text`` (a curve's label, a caption mode's text) from being shown as it is in
+    a line of a message, a summary or a Markdown table, None when nothing does: its first
+    character that :func:`shown_path` escapes (a control character such as a line feed, which
+    would end the line and start a forged one, or ESC, which drives the terminal; a line or
+    paragraph separator, a bidi control, ...), where it is (1-based) and its code point, e.g.
+    ``a control character at character 2, U+001B``, ``a line separator at character 5,
+    U+2028``; a lone surrogate is left to :func:`lone_surrogate`, whose words say what it may
+    have been. ``taco evaluate --label`` and ``fixed:TEXT`` refuse such text
+    (:func:`taco.evaluation.defaults.caption_mode_problem`, before torch loads), and
+    :func:`taco.evaluation.result_files.read_result` a label holding it."""
+    if shown_path(text) == text:
+        return None
+    at, char = next(((i, c) for i, c in enumerate(text)
+                     if shown_path(c) != c and not "\ud800" <= c <= "\udfff"), (-1, ""))
+    if not char:  # lone surrogates only
+        return None
+    name = unicodedata.name(char, "").lower()  # a line separator, ...
+    kind = ("a control character" if unicodedata.category(char) == "Cc" else f"a {name}" if name
+            else "an unprintable character")
+    return f"{kind} at character {at + 1}, U+{ord(char):04X}"
 
 
 def shell_word(path: object, words: str | None = None) -> str:

@@ -183,6 +183,11 @@ def test_mistyped_model_refused_without_torch(probe, tmp_path: Path, small_file:
      "unknown caption mode 'shufled'"),
     (["evaluate", ".", "-m", "elic-tiny", "--coco30k-protocol", "official"],
      "--coco30k-protocol applies to coco30k:ROOT datasets only"),
+    (["evaluate", ".", "-m", "elic-tiny", "--caption-mode", "fixed:x\x1b]0;p\x07\nFORGED"],
+     "caption mode 'fixed:x\\x1b]0;p\\x07\\nFORGED': its text has a control character at character 2, U+001B: "
+     "give a caption of printable text on one line"),
+    (["evaluate", ".", "-m", "elic-tiny", "--compare-caption-modes", "true,fixed:a cat\u2028FORGED"],
+     "its text has a line separator at character 6, U+2028"),
     # a device name that is none, as argparse refuses a bad argument (its usage above the line)
     (["evaluate", ".", "-m", "elic-tiny", "--device", "cdua"],
      "taco evaluate: error: argument --device: 'cdua': not a device taco runs on; give one of auto, cpu, "

@@ -26,7 +26,16 @@ from ..cli.common import (
 )
 from ..cli.files import report_to
 from ..fileobjects import own_file_problem
-from ..messages import count, docs_ref, locale_hint, lone_surrogate, note, shown_path, to_stderr
+from ..messages import (
+    count,
+    docs_ref,
+    locale_hint,
+    lone_surrogate,
+    note,
+    shown_path,
+    to_stderr,
+    unprintable,
+)
 from .defaults import (
     DEFAULT_CAPTIONER,
     DEFAULT_CMMD_CLIP,
@@ -57,10 +66,8 @@ def _text_arg(text: str) -> str:
     hold it. Where its bytes are UTF-8 text the locale's encoding could not read (``LC_ALL=C``),
     the refusal says how to have them read (:func:`taco.messages.locale_hint`). One holding a
     control character or line break is refused too
-    (:func:`~taco.evaluation.result_files.unprintable`): the summary lines and tables print a
+    (:func:`taco.messages.unprintable`): the summary lines and tables print a
     label, where a line feed would start a forged line and an ESC drive the terminal."""
-    from .result_files import unprintable  # no torch
-
     bad = lone_surrogate(text)
     if bad is not None:
         hint = locale_hint(text)

@@ -6,7 +6,7 @@ bootstrap resamples, the caption modes) and the rules of its settings that need 
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from ..messages import did_you_mean
+from ..messages import did_you_mean, unprintable
 from .quality_names import CodecNameError, check_classic_names
 
 #: The path stem of the RD figure and BD table (``taco plot``'s ``-o`` default; ``taco evaluate``
@@ -52,13 +52,16 @@ CAPTION_MODE_WORDS = ("true", "shuffled", "empty", "best-lpips")
 def caption_mode_problem(spec: str) -> str | None:
     """The sentence refusing ``spec`` as a caption mode (``--caption-mode``, an item of
     ``--compare-caption-modes``), or None for one of :data:`CAPTION_MODE_WORDS` or a
-    ``fixed:TEXT`` with some text: the name check of
-    :meth:`~taco.evaluation.evaluate.CaptionMode.parse` (which checks that the text is
-    printable, too), and of ``taco evaluate`` before torch loads (:func:`config_problem`)."""
+    ``fixed:TEXT`` with some text, printable on one line (:func:`taco.messages.unprintable`:
+    the text is in the run's label, which summary lines and tables print): the check of
+    :meth:`~taco.evaluation.evaluate.CaptionMode.parse`, and of ``taco evaluate`` before torch
+    loads (:func:`config_problem`)."""
     kind, sep, text = spec.partition(":")
     if kind == "fixed" and sep:
         if not text.strip():  # it would be coded, and named in the results, apart from "empty"
             return f"caption mode {spec!r} has no text: use empty for no caption"
+        if bad := unprintable(text):
+            return f"caption mode {spec!r}: its text has {bad}: give a caption of printable text on one line"
         return None
     if spec in CAPTION_MODE_WORDS:
         return None

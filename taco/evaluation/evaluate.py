@@ -49,7 +49,16 @@ from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..fileobjects import name_key, own_file_problem, same_folder
 from ..jsonfiles import write_json
 from ..locks import FolderLock
-from ..messages import count, did_you_mean, note, shown_path, some, to_stderr, utf8_text
+from ..messages import (
+    count,
+    did_you_mean,
+    note,
+    shown_path,
+    some,
+    to_stderr,
+    unprintable,
+    utf8_text,
+)
 from ..metrics import check_lpips_input
 from ..resolve import weights_note
 from ..text.base import normalize_caption
@@ -80,7 +89,7 @@ from .quality_names import (
     model_qualities,
     quality_key,
 )
-from .result_files import TEXT_COLUMNS, result_rows, unprintable
+from .result_files import TEXT_COLUMNS, result_rows
 from .results import ORIGINALS_FEATURES, code_run, dataset_dir
 from .runner import (
     Job,
@@ -153,18 +162,14 @@ class CaptionMode:
 
     @classmethod
     def parse(cls, spec: str) -> CaptionMode:
-        """The caption mode ``spec`` names; an :class:`EvaluationError` for one that is none
+        """The caption mode ``spec`` names; an :class:`EvaluationError` for one that is none or a
+        ``fixed:TEXT`` whose text is not printable text on one line
         (:func:`~taco.evaluation.defaults.caption_mode_problem`, which ``taco evaluate`` asks
-        before torch loads) or a ``fixed:TEXT`` whose text is not printable text on one line."""
+        before torch loads)."""
         if problem := caption_mode_problem(spec):
             raise EvaluationError(problem)
         kind, sep, text = spec.partition(":")
-        if not (kind == "fixed" and sep):
-            return cls(spec)
-        if bad := unprintable(text):  # in the run's label: printed in summary lines and tables
-            raise EvaluationError(f"caption mode {spec!r}: its text has {bad}: give a caption of "
-                                  "printable text on one line")
-        return cls("fixed", text)
+        return cls("fixed", text) if kind == "fixed" and sep else cls(spec)
 
     def __str__(self) -> str:
         return f"fixed:{self.text}" if self.kind == "fixed" else self.kind

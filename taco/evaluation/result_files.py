@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..checks import is_int, is_number
 from ..jsonfiles import format_problem, is_file_name, read_json_object
-from ..messages import lone_surrogate, shown_path
+from ..messages import lone_surrogate, unprintable
 from ..recipe import IMAGE_METRICS
 from .bdrate import METRIC_ORDER
 from .runner import ResultsFileError, read_rows
@@ -40,7 +39,6 @@ __all__ = [
     "result_problem",
     "dataset_slug",
     "result_rows",
-    "unprintable",
 ]
 
 #: What begins a result's ``dataset.image_content`` (:attr:`~taco.evaluation.datasets.EvalDataset.image_content`)
@@ -114,7 +112,7 @@ def result_problem(result: dict[str, Any]) -> str | None:
     :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` and ``bpp_<metric>`` above 0: every
     file taco or a codec writes has bytes); no text that is not UTF-8 (a ``\\udc80`` escape, a lone
     surrogate: matplotlib cannot draw it nor a UTF-8 file hold it); a ``label`` (and
-    ``matched_to_label``) without a control character or line break (:func:`unprintable`: the
+    ``matched_to_label``) without a control character or line break (:func:`taco.messages.unprintable`: the
     summary lines and the BD table print it, where a ``\\n`` would start a forged line and an
     ESC drive the terminal; taco refuses such a ``--label``). The header of a run that has
     just started (no ``points`` yet) passes."""
@@ -167,28 +165,6 @@ def result_problem(result: dict[str, Any]) -> str | None:
                 wanted = "a finite number above 0" if rate else "a finite number"
                 return f"point {i + 1} has a {key} of {value!r:.40}, not {wanted} or null"
     return None
-
-
-def unprintable(text: str) -> str | None:
-    """What keeps ``text`` (a curve's label, a caption mode's text) from being shown as it is in
-    a line of a message, a summary or a Markdown table, None when nothing does: its first
-    character that :func:`taco.messages.shown_path` escapes (a control character such as a line
-    feed, which would end the line and start a forged one, or ESC, which drives the terminal; a
-    line or paragraph separator, ...), where it is (1-based) and its code point, e.g. ``a control
-    character at character 2, U+001B``, ``a line separator at character 5, U+2028``; a lone
-    surrogate is left to :func:`taco.messages.lone_surrogate`, whose words say what it may have
-    been. ``taco evaluate --label`` and ``fixed:TEXT`` refuse such text, and
-    :func:`read_result` a label holding it."""
-    if shown_path(text) == text:
-        return None
-    at, char = next(((i, c) for i, c in enumerate(text)
-                     if shown_path(c) != c and not "\ud800" <= c <= "\udfff"), (-1, ""))
-    if not char:  # lone surrogates only
-        return None
-    name = unicodedata.name(char, "").lower()  # a line separator, ...
-    kind = ("a control character" if unicodedata.category(char) == "Cc" else f"a {name}" if name
-            else "an unprintable character")
-    return f"{kind} at character {at + 1}, U+{ord(char):04X}"
 
 
 def _not_utf8(data: Any) -> str | None:

@@ -17,7 +17,8 @@ import pytest
 
 from taco.evaluation.bdrate import format_bd_table, markdown_cell
 from taco.evaluation.plot import plot_results
-from taco.evaluation.result_files import MalformedResult, read_result, unprintable
+from taco.evaluation.result_files import MalformedResult, read_result
+from taco.messages import unprintable
 
 POINT = {"setting": "q50", "images": 2, "bpp": 0.5, "psnr": 30.0, "ms_ssim": 0.9, "lpips": 0.1}
 RESULT = {"format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
