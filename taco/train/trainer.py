@@ -404,6 +404,9 @@ class Trainer:
                            "give each process at least 2 images", TacoWarning)
 
         workers = loader_workers(cfg.workers)
+        if cfg.data_on_device:  # minutes for a large set: said before, so a log shows it
+            self.log.say(f"{self.says}: decoding {count(len(self.dataset.records), 'image')} "
+                         f"onto {self.device} (data_on_device) ...")
         self.resident = (
             ResidentImages.decode(self.dataset, cfg.crop, self.device,
                                   hflip=0.5 if cfg.data.hflip else 0.0, workers=workers or None)
@@ -424,8 +427,11 @@ class Trainer:
             # waits for them (for ever: they leave its SIGTERM to the run, worker_signals)
             atexit.register(_close_at_exit, weakref.ref(self))
         captions = dataset_captions(self.dataset) + dataset_captions(self.val_dataset)
-        self.text_encoder, self.caption_table = text_inputs(self.model, cfg, captions, self.device,
-                                                            self.dataset, self.val_dataset)
+        self.text_encoder, self.caption_table = text_inputs(
+            self.model, cfg, captions, self.device, self.dataset, self.val_dataset,
+            progress=cfg.progress and self.env.is_main,  # a bar on a terminal, rank 0's
+            say=lambda line: self.log.say(f"{self.says}: {line}"),  # an hour for COCO on a CPU
+        )  # fmt: skip
 
         self.main_params, self.aux_params = split_parameters(self.model)
         if not self.main_params:
