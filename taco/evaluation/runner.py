@@ -2,7 +2,8 @@
 
 A *job* is one image under one setting (a model has one setting, a classic codec one per
 quality). :func:`run_jobs` skips every job whose row is already in the CSV (so a killed run on
-COCO 30k resumes where it stopped), writes rows in small flushed batches, and stores per-job
+COCO 30k resumes where it stopped), writes rows in small flushed batches (and the finished ones
+when it is interrupted: Ctrl-C, or SIGTERM or SIGHUP under ``taco``), and stores per-job
 feature arrays (Inception / CLIP embeddings for FID and CMMD) in chunk files beside the CSV so
 that set metrics survive a resume too.
 
@@ -40,9 +41,9 @@ from ..messages import shown_path
 from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
-__all__ = ["FLUSH_EVERY", "RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS",
-           "LinkedOwnFile", "check_columns", "check_writable", "done_rows", "jobs_left", "read_rows", "refuse_linked",
-           "resume_advice", "run_jobs", "shard_name", "shard_paths"]
+__all__ = ["FLUSH_EVERY", "FLUSH_SECONDS", "RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult",
+           "RunReport", "TIMINGS", "LinkedOwnFile", "check_columns", "check_writable", "done_rows", "jobs_left",
+           "read_rows", "refuse_linked", "resume_advice", "run_jobs", "shard_name", "shard_paths"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -170,8 +171,12 @@ def barrier(env: DistEnv) -> None:
 #: it is read (its rows take some six times its size in memory: 87 MB, 0.55 GB).
 RESULTS_CSV_MAX_BYTES = 2**30
 #: How many jobs :func:`run_jobs` codes between two writes of their rows and features: the most
-#: an interrupted process codes again.
+#: a process killed outright (SIGKILL, a crash) codes again; an interrupted one writes the
+#: rows it finished before it stops.
 FLUSH_EVERY = 16
+#: The longest :func:`run_jobs` keeps finished rows unwritten, in seconds (large images take
+#: minutes each: 16 of them are an hour's work): rows are written after the job that passes it.
+FLUSH_SECONDS = 60.0
 #: How much of a results CSV :func:`_repair_tail` reads at a time, from its end.
 _TAIL_STEP = 1 << 16
 
@@ -393,6 +398,11 @@ class _CSVWriter:
         if rows:
             self._write(rows)
 
+    def repair(self) -> None:
+        """Cut a last line an interrupted :meth:`append` left half written (:func:`_repair_tail`)."""
+        if self.path.is_file():
+            _repair_tail(self.path)
+
 
 # --------------------------------------------------------------------------- features
 
@@ -538,8 +548,12 @@ def run_jobs(
 
     ``work(job)`` returns a :class:`JobResult`; its row is written with the given ``columns``
     (``image`` and ``setting`` identify the job). Rows and features are flushed every
-    :data:`FLUSH_EVERY` jobs, features first, so a row on disk always has its features. A process
-    with no job left leaves its existing CSV untouched (a complete run's, a read-only one).
+    :data:`FLUSH_EVERY` jobs, or sooner once :data:`FLUSH_SECONDS` have passed since the last
+    flush, features first, so a row on disk always has its features. An interrupt
+    (KeyboardInterrupt: Ctrl-C, or the :class:`~taco.errors.Interrupted` ``taco`` raises for
+    SIGTERM and SIGHUP) writes the rows of the jobs finished so far the same way, then goes on
+    up: a rerun codes only the rest. A process with no job left leaves its existing CSV
+    untouched (a complete run's, a read-only one).
     """
     dist = dist or DistEnv()
     if dist.is_main:
@@ -573,20 +587,30 @@ def run_jobs(
     if progress and mine:
         iterator = progress_bar(mine, desc=desc, unit="img",
                                 position=dist.rank if dist.world_size > 1 else None)
-    for job in iterator:
-        result = work(job)
-        if result.row is None:
-            report.skipped.append(job.image)
-            continue
-        pending.append({**result.row, "image": job.image, "setting": job.setting})
-        if store is not None:
-            store.add(job.key, result.features)
-        for k, v in result.timings.items():
-            report.timings.setdefault(k, []).append(v)
-        report.timed += bool(result.timings)
-        report.coded += 1
-        if len(pending) >= FLUSH_EVERY:
-            flush()
+    flushed = time.monotonic()
+    try:
+        for job in iterator:
+            result = work(job)
+            if result.row is None:
+                report.skipped.append(job.image)
+                continue
+            pending.append({**result.row, "image": job.image, "setting": job.setting})
+            if store is not None:
+                store.add(job.key, result.features)
+            for k, v in result.timings.items():
+                report.timings.setdefault(k, []).append(v)
+            report.timed += bool(result.timings)
+            report.coded += 1
+            if len(pending) >= FLUSH_EVERY or time.monotonic() - flushed >= FLUSH_SECONDS:
+                flush()
+                flushed = time.monotonic()
+    except KeyboardInterrupt:
+        # Ctrl-C, SIGTERM, SIGHUP: the finished jobs' rows are kept (a flush the interrupt cut
+        # short is done again: a half-written line cut first, a row written twice read once)
+        if writer is not None:
+            writer.repair()
+        flush()
+        raise
     flush()
     report.skipped = [*dict.fromkeys(report.skipped)]  # one job per image and setting: a name once
     barrier(dist)
