@@ -35,6 +35,7 @@ import yaml
 
 from ..bitstream.container import model_id_problem
 from ..checks import is_int
+from ..devices import device_problem
 from ..errors import TacoError
 from ..fileobjects import read_file_within
 from ..jsonfiles import UTF16_TEXT, load_json, utf16_start
@@ -259,6 +260,7 @@ class TrainConfig:
         if self.text_encoder is not None and self.preset == "elic":
             raise ConfigError("preset elic trains ELIC, which takes no text encoder")
         self._check_model_fits_preset()
+        model_config(self)  # the values building the model checks, said before torch loads
         positive = dict(
             lmbda=self.lmbda, lr=self.lr, aux_lr=self.aux_lr, lr_gamma=self.lr_gamma,
             crop=self.crop, batch_size=self.batch_size, epochs=self.epochs,
@@ -299,6 +301,8 @@ class TrainConfig:
         if not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"seed must be from 0 to {MAX_SEED} (2**31 - 1), got {shown(self.seed)}",
                               key="seed")
+        if problem := device_problem(self.device):  # spelling only: the run checks the machine
+            raise ConfigError(f"device {shown(self.device)}: {problem}", key="device")
         _check_path_keys(self.to_dict())
         return self
 
@@ -403,6 +407,37 @@ def _plain(value: Any) -> Any:
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, int, float)):
         return float(value)
     return value
+
+
+def model_overrides(cfg: TrainConfig) -> dict[str, Any]:
+    """``model_overrides`` with the top-level shortcuts (``text_encoder``, ``qualities``) in."""
+    overrides = dict(cfg.model_overrides)
+    if cfg.text_encoder is not None:
+        overrides["text_encoder"] = {"name": cfg.text_encoder}
+    if cfg.qualities is not None:
+        overrides["qualities"] = list(cfg.qualities)
+    return overrides
+
+
+def model_config(cfg: TrainConfig) -> ModelConfig:
+    """The architecture ``cfg`` trains (registry entry + overrides), without building it or
+    importing torch: an unknown model, a field ModelConfig lacks, a value it refuses or a text
+    encoder taco has not (:func:`~taco.text_specs.text_encoder_spec_problem`) is a
+    :class:`ConfigError`, as building the model says it (:meth:`TrainConfig.validate` asks)."""
+    from ..models import MODEL_CONFIGS, CheckpointError
+    from ..models.registry import architecture_config
+    from ..text_specs import text_encoder_spec_problem
+
+    name = cfg.resolved_model()
+    if name not in MODEL_CONFIGS:
+        raise ConfigError(unknown_model_text(name))
+    try:
+        config = architecture_config(name, **model_overrides(cfg))
+    except (ValueError, TypeError, CheckpointError) as e:
+        raise ConfigError(f"model {name!r}: {e}") from None
+    if config.text_encoder and (problem := text_encoder_spec_problem(config.text_encoder)):
+        raise ConfigError(f"model {name!r}: {problem}")
+    return config
 
 
 def unknown_model_text(name: str) -> str:
@@ -755,7 +790,7 @@ def warm_start_values(values: dict[str, Any], *, lmbda: bool = True,
 
 def run_qualities(values: dict[str, Any]) -> object:
     """The qualities of the model a config mapping trains, as
-    :func:`~taco.train.model_setup.model_overrides` and the registry give them: the top-level
+    :func:`model_overrides` and the registry give them: the top-level
     ``qualities`` where not None, else ``model_overrides``' (an explicit None there:
     single-rate), else the registered model's (``model``, or the preset's); None for a
     single-rate model or an unknown name. Reads the registry's names only, no torch: ``taco

@@ -44,7 +44,8 @@ from .config import (
     check_variable_rate_layout,
     init_from_file,
     locate_init_from,
-    unknown_model_text,
+    model_config,
+    model_overrides,
     weights_digest,
 )
 from .state import load_train_state_meta
@@ -300,27 +301,6 @@ def split_parameters(model: nn.Module) -> tuple[dict[str, nn.Parameter], dict[st
         if p.requires_grad:
             (aux if name.endswith(".quantiles") else main)[name] = p
     return main, aux
-
-
-def model_overrides(cfg: TrainConfig) -> dict[str, Any]:
-    """``model_overrides`` with the top-level shortcuts (``text_encoder``, ``qualities``) in."""
-    overrides = dict(cfg.model_overrides)
-    if cfg.text_encoder is not None:
-        overrides["text_encoder"] = {"name": cfg.text_encoder}
-    if cfg.qualities is not None:
-        overrides["qualities"] = list(cfg.qualities)
-    return overrides
-
-
-def model_config(cfg: TrainConfig) -> ModelConfig:
-    """The architecture ``cfg`` trains (registry entry + overrides), without building it."""
-    name = cfg.resolved_model()
-    if name not in MODEL_CONFIGS:
-        raise ConfigError(unknown_model_text(name))
-    try:
-        return architecture_config(name, **model_overrides(cfg))
-    except (ValueError, TypeError, CheckpointError) as e:
-        raise ConfigError(f"model {name!r}: {e}") from None
 
 
 def text_encoder_spec(cfg: TrainConfig) -> dict[str, Any] | None:

@@ -94,6 +94,16 @@ def test_dumped_config_loads_back(tmp_path):
         ("lr_milestones=[48,45]", "increasing"),
         ("data=3", "data must be a mapping"),
         ("nonsense", "key=value"),
+        # what building the model refuses, said when the config is read (before torch loads)
+        ("model_overrides.N=0", re.escape("model 'taco': N must be an integer 1..65536, got 0")),
+        ("model_overrides.residul=paper",
+         re.escape("model 'taco': unknown model config fields: ['residul'] (did you mean 'residual'?)")),
+        ("model_overrides.text_encoder.name=minlm",
+         re.escape("model 'taco': unknown text encoder 'minlm' (did you mean 'minilm'?)")),
+        ("text_encoder=minlm", re.escape("model 'taco': unknown text encoder 'minlm'")),
+        ("device=cdua", re.escape("device 'cdua': not a device taco runs on; give one of auto, cpu, "
+                                  "cuda, cuda:N, mps (did you mean 'cuda'?)")),
+        ("device=cuda:128", re.escape("device 'cuda:128': torch numbers a machine's devices 0 to 127")),
     ],
 )
 def test_errors_name_the_key(override, message):
