@@ -285,7 +285,8 @@ class RunLog:
 
     def progress_bar(self, total: int, initial: int) -> Any:
         """A tqdm bar on stderr (rank 0, ``progress: true``: :func:`taco.progress.progress_bar`),
-        else None."""
+        else None. Where none is drawn (None, or the counter of a stderr that is no terminal)
+        the run says a line per log interval instead."""
         if not (self.is_main and self.progress):
             return None
         return progress_bar(total=total, initial=initial, desc="train", unit="step")

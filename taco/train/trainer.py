@@ -933,9 +933,10 @@ class Trainer:
         }  # fmt: skip
         if self.env.is_main:
             self.log.write(record)
-            if bar is not None and bar.disable:  # stderr is a log file or a pipe: a line instead
+            if bar is None or bar.disable:  # no bar drawn (progress: false; stderr a log file or
+                # a pipe): a line instead, so a log shows the run going on
                 self.log.say(f"step {p.step}/{self.total_steps}: {train_postfix(values, record['img_per_s'])}")
-            elif bar is not None:
+            else:
                 bar.set_postfix_str(train_postfix(values, record["img_per_s"]), refresh=False)
         return values
 

@@ -52,3 +52,18 @@ def test_no_bar_where_stderr_is_a_log_or_none_is_asked(monkeypatch, progress):
     CaptionTable.encode(["a cat", "a cup"], get_text_encoder("clip-tiny"), {"name": "clip-tiny"}, "cpu",
                         progress=progress)
     assert sys.stderr.getvalue() == ""
+
+
+ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
+
+
+@pytest.mark.parametrize("stderr", [io.StringIO, Terminal])
+def test_progress_false_leaves_out_the_bar_not_the_step_lines(tmp_path, tiny, monkeypatch, stderr):
+    """``progress: false`` (configs/taco-minilm-vr.yaml, elic-vr.yaml) took the step lines out of a
+    log too: ``nohup taco train CONFIG > log`` said nothing between the summary and the end."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr(sys, "stderr", stderr())
+    train(load_config(None, tiny(tmp_path / "run", max_steps=2, progress="false", **ELIC)))
+    err = sys.stderr.getvalue()
+    steps = [line.split(":")[0] for line in err.splitlines() if line.startswith("step ")]
+    assert steps == ["step 1/2", "step 2/2"] and "\r" not in err, err
