@@ -1438,9 +1438,8 @@ def _set_word(key: str, text: str) -> str:
     ``./-photos``)."""
     node: Any = None
     try:
-        node = apply_overrides({}, [f"{key}={text}"])
-        for part in key.split("."):
-            node = node[part]
+        section, name = _section_of(apply_overrides({}, [f"{key}={text}"]), key)
+        node = None if section is None else section.get(name)
     except ConfigError:
         pass
     value = text if node == text else json.dumps(text, ensure_ascii=False)
