@@ -20,7 +20,7 @@ from ..data import (
 from ..errors import TacoWarning, warn_at_caller
 from ..messages import count, some, utf8_name
 from ..suffixes import folder_images
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, model_config
 
 
 def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
@@ -42,8 +42,6 @@ def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
 def reads_text(cfg: TrainConfig) -> bool:
     """Whether the run's model reads captions: a text-free one (ELIC) also trains and validates
     on folders without a captions file."""
-    from .model_setup import model_config
-
     return model_config(cfg).text_encoder is not None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import warnings
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from taco.cli import main as taco_main
 from taco.errors import TacoWarning
 from taco.samples import SAMPLES_DIR as SAMPLES
 from taco.train import Trainer, load_config
+from taco.train.datasets import reads_text
 
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
 
@@ -83,6 +85,15 @@ def test_a_text_model_on_photos_without_captions_says_what_to_do(tmp_path, tiny,
     line = _one_error_line(capsys)
     assert f"no captions in {photos} (no captions.jsonl, no sidecar IMAGE.txt files)" in line
     assert f"taco caption {photos}" in line and "--set preset=elic model=elic-small" in line
+
+
+def test_whether_the_model_reads_text_is_told_without_building_it(monkeypatch):
+    """reads_text imported model_config from taco.train.model_setup, the module that builds
+    models (torch.nn, the model registry's code), after model_config had moved to the torch-free
+    taco.train.config: it now takes it from there."""
+    monkeypatch.setitem(sys.modules, "taco.train.model_setup", None)  # importing it fails
+    assert reads_text(load_config(overrides=["model=taco-tiny"])) is True
+    assert reads_text(load_config(overrides=["model=elic-tiny", "preset=elic"])) is False
 
 
 def test_a_joint_loss_over_empty_captions_warns(tmp_path, tiny):
