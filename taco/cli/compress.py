@@ -36,6 +36,7 @@ from .files import (
     names_one_file,
     plan_outputs,
     read_taco,
+    refuse_system_name,
     report_to,
     rest_hint,
     without_existing,
@@ -594,7 +595,10 @@ def refuse_output_name(path: Path) -> None:
     """Raise a one-line :class:`CLIError` unless the output file ``path`` (``-o FILE``, one
     image in) ends with ``.taco``: ``-o noext`` wrote a file without a suffix, ``-o x.png`` a
     .taco file under an image's name. Something there that is no regular file (``-o /dev/null``
-    to time the encoder, a named pipe) is taken as it is."""
+    to time the encoder, a named pipe) is taken as it is; any other name under /dev or /proc is
+    refused (:func:`taco.cli.files.refuse_system_name`: ``-o /dev/stdin < f`` was told "name it
+    stdin.taco")."""
+    refuse_system_name(path, "compress")
     if path.name.lower().endswith(".taco") or special_file(path):
         return
     suffix = path.suffix

@@ -42,14 +42,77 @@ STDOUT = Path("<stdout>")
 
 def refuse_stdout(output: str | None, command: str, writes: str, example: str, dash: str = "./-") -> None:
     """A one-line :class:`CLIError` for ``-o -`` of a command that writes ``writes`` (files or a
-    folder; ``taco import-captions`` refuses ``-`` as a name without its suffix): ``-`` is
-    standard output to ``taco compress`` and ``decompress``, so it names no file or folder ``-``
-    anywhere (``./-`` does).
+    folder by their names; ``taco import-captions`` refuses ``-`` as a name without its suffix):
+    ``-`` is standard output to ``taco compress`` and ``decompress``, so it names no file or
+    folder ``-`` anywhere (``./-`` does). So is an ``-o`` that is no name of a file or folder
+    (:func:`unfit_output`): standard output by another name (``-o /dev/stdout``: taco caption
+    said "remove the link", import-checkpoint "name it stdout.safetensors"), a device or pipe
+    (``-o /dev/null``), a name under /dev or /proc (taco plot -o /dev/null wrote
+    /dev/null.png, /dev/null.svg, ..., as root regular files inside /dev).
     ``example``: an ``-o`` to give instead; ``dash``: the ``-o`` that names ``-`` there. None (no
     ``-o`` given) passes."""
+    if output is None:
+        return
     if output == "-":
         raise CLIError(f"-: {command} writes {writes}, not standard output: name it (e.g. -o {example}; "
                        f"-o {dash} for the name -)")
+    unfit = unfit_output(output)
+    if unfit:
+        raise CLIError(f"{shown_path(output)}: {command} writes {writes}, not {unfit}: name it (e.g. -o {example})")
+
+
+#: What :func:`unfit_output` says of a name under /dev or /proc.
+_SYSTEM_PLACE = "into /dev or /proc (the system's devices and processes)"
+
+
+def unfit_output(output: str | os.PathLike[str], *, devices: bool = True) -> str | None:
+    """What the ``-o`` ``output`` of a command that writes files or a folder by their names is
+    where it names none, as that command's refusal says it (``not ...``): ``standard output``
+    (:func:`is_stdout`: ``/dev/stdout``, ``/dev/fd/1``), ``into a device or pipe`` (a character
+    device, a named pipe, a socket; not with ``devices`` False: ``taco compress`` and
+    ``decompress`` write into one, ``-o /dev/null -f`` to time them, a named pipe or ``>(cmd)``
+    to stream), or ``into /dev or /proc ...`` (:func:`system_name`); None for a name of a file or
+    folder."""
+    from ..atomic import special_file
+
+    if is_stdout(output):
+        return "standard output"
+    if special_file(output):
+        return "into a device or pipe" if devices else None
+    return _SYSTEM_PLACE if system_name(output) else None
+
+
+def system_name(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a place among the system's devices and processes, not a file or
+    folder of the user's: /proc or a name under it, /dev or a name under it on /dev's own file
+    system (``/dev/null.png``, ``/dev/stdin`` where standard input is a file: as root, a
+    regular file made or replaced inside /dev; ``/dev/fd`` is /proc's). /dev/shm, a RAM disk
+    mounted of its own, is a folder like another. What is there need not exist: the nearest
+    folder that does is looked at."""
+    full = os.path.abspath(path)
+    if not full.startswith(("/dev/", "/proc/")) and full not in ("/dev", "/proc"):
+        return False
+    folder = full
+    try:
+        while not os.path.isdir(folder):
+            folder = os.path.dirname(folder)
+        real = os.path.realpath(folder)
+        return (real == "/proc" or real.startswith("/proc/")
+                or os.stat(folder).st_dev == os.stat("/dev").st_dev)
+    except (OSError, ValueError):  # a null byte, a folder that cannot be asked
+        return True
+
+
+def refuse_system_name(output: str | os.PathLike[str], command: str | None) -> None:
+    """A one-line :class:`CLIError` for an ``-o`` of ``taco compress`` or ``decompress``
+    (``command``) that names a file or folder under /dev or /proc (:func:`system_name`) and is
+    no device or pipe there (those are written into: ``-o /dev/null -f``): ``taco compress p.png
+    -o /dev/stdin -f < f`` said "name it stdin.taco"; ``-o /dev/x.taco`` made a file inside /dev."""
+    from ..atomic import special_file
+
+    if system_name(output) and not special_file(output):
+        raise CLIError(f"{shown_path(output)}: {command or 'it'} writes files, not {_SYSTEM_PLACE}: "
+                       "give another -o")
 
 
 def refuse_stdin(inputs: Sequence[str | None], command: str) -> None:
@@ -281,7 +344,7 @@ def plan_outputs(
     or where standard error goes too (``2>&1``: the report lines would be inside the data).
     """
     dsts, short, folders = _destinations(sources, out, to_folder=to_folder, suffix=suffix,
-                                         beside_suffix=beside_suffix, inputs_in=inputs_in)
+                                         beside_suffix=beside_suffix, inputs_in=inputs_in, command=command)
     _THIS_RUN.plan(sources, dsts)
     if dsts and dsts[0] is STDOUT:  # nothing to check there
         return dsts
@@ -346,7 +409,7 @@ def plan_outputs(
 
 
 def _destinations(sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
-                  beside_suffix: str, inputs_in: Callable[[Path], Sequence[str]],
+                  beside_suffix: str, inputs_in: Callable[[Path], Sequence[str]], command: str | None = None,
                   ) -> tuple[list[Path], list[Path], list[Path]]:
     """Where :func:`plan_outputs` writes each source's output: (the outputs, the same each as
     named by its stem alone -- IMG_1.taco for IMG_1.HEIC.taco, for :func:`_note_left_from_before`
@@ -354,7 +417,8 @@ def _destinations(sources: Sequence[Path], out: str | None, *, to_folder: bool, 
     Refuses what names no output: standard output for several sources, closed, on a terminal
     or shared with standard error (:func:`stdout_data_problem`), a
     source with no folder to write beside, ``-o`` a loop of links, a file where a folder is due,
-    a folder for standard input."""
+    a folder for standard input, ``-o`` under /dev or /proc that is no device or pipe
+    (:func:`refuse_system_name`)."""
     if (out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN)
             or (out is not None and is_stdout(out))):  # -o /dev/stdout: written as -o - writes
         if len(sources) > 1:
@@ -376,6 +440,7 @@ def _destinations(sources: Sequence[Path], out: str | None, *, to_folder: bool, 
         folders = sorted({d.parent for d in dsts})
     else:
         o = Path(out)
+        refuse_system_name(o, command)  # -o /dev/x.taco, -o /dev/stdin < f, -o /proc/x/: no file of yours
         _refuse_loop(o)  # -o x.taco or -o FOLDER/ that is a loop of links, --force or not
         if not names_one_file(out, to_folder=to_folder):
             if o.exists() and not o.is_dir():
