@@ -408,6 +408,38 @@ def test_stage_reporter_prints_stages_after_the_delay():
     assert quiet.getvalue() == ""  # nothing for an image done within the delay
 
 
+def test_compress_says_writing_while_it_writes_its_output(tmp_path, monkeypatch):
+    """A compress blocked opening or writing its output (a named pipe without a reader, a slow
+    NFS) said "entropy coding" all that time: its stage is "writing", as decompress's is."""
+    from taco.cli import compress
+
+    stages: list[str] = []
+    at_write: list[str] = []
+
+    class Recorder:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def __enter__(self):
+            return lambda stage, done, total: stages.append(stage)
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    real = compress.write_output
+
+    def write(*args, **kwargs):
+        at_write.append(stages[-1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compress, "StageReporter", Recorder)
+    monkeypatch.setattr(compress, "write_output", write)
+    out = tmp_path / "x.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "--quiet", "-o", str(out)]) == 0
+    assert at_write == ["writing"] and out.is_file()
+    assert "entropy coding" in stages  # the stages before it are the codec's own
+
+
 def test_quality_of_a_variable_rate_model(tmp_path, capsys):
     """taco compress -q N: the quality goes into the file, taco decompress needs nothing else;
     a single-rate model refuses -q, a variable-rate one refuses a quality it does not have."""

@@ -453,6 +453,7 @@ def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model
         raise SizeBudgetError(f"--target-bpp {float(args.target_bpp)!r} is {count(exact, 'byte')} here"
                               f"{', raised to 1' if exact < 1 else ''}: {e}") from None
     ms = 1000 * (time.perf_counter() - t0)
+    progress("writing", 0, 1)  # not "entropy coding" while an output blocks (a pipe without a reader, NFS)
     written = write_output(dst, res.data, force=args.force, skip_existing=args.skip_existing)
     return res, image.info.get("exif_orientation", 1), budget, ms, written
 
