@@ -289,9 +289,9 @@ class TrainConfig:
             if crop % CROP_MULTIPLE:
                 raise ConfigError(f"{key} must be a multiple of {CROP_MULTIPLE}{why}, got {crop}",
                                   key=key)
-        if any(b <= a for a, b in itertools.pairwise(self.lr_milestones)):
-            # a repeated milestone: MultiStepLR multiplies the lr by lr_gamma once per copy
-            raise ConfigError(f"lr_milestones must be strictly increasing (each drop once), got "
+        if any(b < a for a, b in itertools.pairwise(self.lr_milestones)):
+            # a repeat is a schedule: MultiStepLR multiplies the lr by lr_gamma once per copy
+            raise ConfigError(f"lr_milestones must be in increasing order, got "
                               f"{shown(self.lr_milestones)}", key="lr_milestones")
         if self.lr_milestones and self.lr_milestones[0] < 1:  # epoch >= 0: the lr cut from step 1
             raise ConfigError(f"lr_milestones must each be >= 1 (the passes over the training set "

@@ -10,6 +10,7 @@ import pytest
 
 from taco.cli import main as taco_main
 from taco.train.config import MAX_SEED, ConfigError, TrainConfig, load_config
+from taco.train.schedule import lr_at
 
 BIG = "1" + "0" * 400
 
@@ -119,12 +120,31 @@ def test_a_huge_negative_integer_is_a_config_error_not_an_overflow():
         load_config(None, ["lr=-1" + "0" * 400])
 
 
-@pytest.mark.parametrize("milestones", ["[1, 1]", "[2, 1]", "[3, 5, 5]", "[4, 2, 9]"])
-def test_lr_milestones_must_be_strictly_increasing(milestones):
-    """``lr_milestones=[1, 1]`` was taken though ``[2, 1]`` was refused: MultiStepLR multiplies
-    the lr by lr_gamma once per copy of a milestone, so it dropped 100x at once."""
-    with pytest.raises(ConfigError, match=r"^lr_milestones must be strictly increasing \(each drop "
-                                          r"once\), got \["):
+@pytest.mark.parametrize("milestones", ["[2, 1]", "[4, 2, 9]", "[5, 5, 3]"])
+def test_lr_milestones_must_be_in_increasing_order(milestones):
+    with pytest.raises(ConfigError, match=r"^lr_milestones must be in increasing order, got \["):
         load_config(overrides=[f"lr_milestones={milestones}"])
     assert load_config(overrides=["lr_milestones=[1, 2, 50]"]).lr_milestones == [1, 2, 50]
     assert load_config(overrides=["lr_milestones=[7]"]).lr_milestones == [7]
+
+
+def test_a_repeated_lr_milestone_drops_the_lr_once_per_copy():
+    """``[2, 2]`` is MultiStepLR's schedule for a drop by lr_gamma² after 2 passes."""
+    for given, taken in (("[2, 2]", [2, 2]), ("[1, 1]", [1, 1]), ("[3, 5, 5]", [3, 5, 5])):
+        cfg = load_config(overrides=["lr=0.01", "lr_gamma=0.1", f"lr_milestones={given}"])
+        assert cfg.lr_milestones == taken
+    assert [lr_at(cfg, e) for e in (2, 3, 4, 5)] == pytest.approx([0.01, 0.001, 0.001, 0.00001])
+
+
+def test_a_run_with_a_repeated_lr_milestone_resumes(tmp_path, tiny, capsys):
+    """177fa77 refused a repeated milestone, so a run whose saved config held one could not be
+    resumed: ``taco train --resume runs/rm`` said 'lr_milestones must be strictly increasing
+    (each drop once), got [2, 2]'."""
+    run = tmp_path / "rm"
+    elic = {"preset": "elic", "model": "elic-tiny", "k_j": 0, "clip_model": "null"}
+    assert taco_main(["train", "--set", *tiny(run, lr_milestones="[2, 2]", **elic), "--max-steps", "1"]) == 0
+    assert "lr_milestones:\n- 2\n- 2\n" in (run / "config.yaml").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert taco_main(["train", "--resume", str(run), "--max-steps", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "resuming at step 1" in err and "lr_milestones" not in err, err
