@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import warnings
@@ -33,7 +34,7 @@ import torch
 from PIL import Image
 
 from ..atomic import DISK_FULL_ERRNOS
-from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
+from ..errors import Interrupted, TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import read_json
 from ..locks import FolderLock, ForkSafeLock
 from ..messages import count, shown_path
@@ -282,6 +283,11 @@ def run_caption_plan(
     in ``blank``, with a :class:`taco.errors.TacoWarning`, and a run whose every caption was empty
     is an :class:`EmptyCaptionsError`. ``batch_size`` below 1 is a ValueError. A full disk or
     quota after some lines were written is a :class:`CaptionStopped` (how many, and to run again).
+    An interrupt (KeyboardInterrupt: Ctrl-C, or SIGTERM and SIGHUP under ``taco``) keeps the
+    lines of the batches done (the batch in hand writes none) and is raised again as an
+    :class:`~taco.errors.Interrupted` of its signal that says how far it got: ``stopped by
+    SIGTERM after 168 of the 200 images to caption (their captions are kept in
+    capds/captions.jsonl); run the same command again to do the rest``.
 
     One run at a time appends to a folder's captions file: while it captions, the run holds a
     :class:`taco.locks.FolderLock` on the file's folder (``taco caption``), so a second run there
@@ -322,42 +328,51 @@ def _run_plan(plan: CaptionPlan, captioner: Captioner, batch_size: int, progress
     unreadable: list[str] = []
     blank: list[str] = []
     bar = progress_bar(total=len(todo), desc="caption", unit="img") if progress and todo else None
-    written = 0
-    for start in range(0, len(todo), batch_size):
-        batch, images = [], []
-        for p in todo[start : start + batch_size]:
-            try:
-                images.append(load_image(p))
-                batch.append(p)
-            except ImageReadError as exc:
-                unreadable.append(f"{p.name}: {read_reason(exc)}")
-        if batch:
-            captions = captioner(images)
-            lines = []
-            for p, text in zip(batch, captions, strict=True):
-                if text.strip():
-                    lines.append(caption_line(p.name, text, captioner.name))
-                else:
-                    blank.append(p.name)
-                    warnings.warn(f"{shown_path(p.name)}: captioner {shown_path(captioner.name)} gave an empty "
-                                  "caption; not written (a rerun captions it again)", TacoWarning, stacklevel=2)
-            if lines:
+    written = done = 0  # captions written; images done (captioned, unreadable, blank)
+    try:
+        for start in range(0, len(todo), batch_size):
+            batch, images = [], []
+            for p in todo[start : start + batch_size]:
                 try:
-                    _append(plan.path, ("\n" if newline_owed else "") + "".join(lines))
-                except OSError as exc:
-                    if not written or exc.errno not in DISK_FULL_ERRNOS:
-                        raise
-                    reason = exc.strerror or str(exc)
-                    error = str(exc) if isinstance(exc, TacoError) or exc.filename is None else (
-                        f"{shown_path(exc.filename)}: {reason[:1].lower()}{reason[1:]}")
-                    raise CaptionStopped(
-                        f"captioned {written:,} of {count(len(todo), 'image')} to "
-                        f"{shown_path(plan.path)}, then {error}: free some space and run the same "
-                        "command again to do the rest", written, exc.errno) from exc
-                newline_owed = False  # the last line of the file is kept whole, on its own line
-            written += len(lines)
-        if bar is not None:
-            bar.update(len(todo[start : start + batch_size]))
+                    images.append(load_image(p))
+                    batch.append(p)
+                except ImageReadError as exc:
+                    unreadable.append(f"{p.name}: {read_reason(exc)}")
+            if batch:
+                captions = captioner(images)
+                lines = []
+                for p, text in zip(batch, captions, strict=True):
+                    if text.strip():
+                        lines.append(caption_line(p.name, text, captioner.name))
+                    else:
+                        blank.append(p.name)
+                        warnings.warn(f"{shown_path(p.name)}: captioner {shown_path(captioner.name)} gave an empty "
+                                      "caption; not written (a rerun captions it again)", TacoWarning, stacklevel=2)
+                if lines:
+                    try:
+                        _append(plan.path, ("\n" if newline_owed else "") + "".join(lines))
+                    except OSError as exc:
+                        if not written or exc.errno not in DISK_FULL_ERRNOS:
+                            raise
+                        reason = exc.strerror or str(exc)
+                        error = str(exc) if isinstance(exc, TacoError) or exc.filename is None else (
+                            f"{shown_path(exc.filename)}: {reason[:1].lower()}{reason[1:]}")
+                        raise CaptionStopped(
+                            f"captioned {written:,} of {count(len(todo), 'image')} to "
+                            f"{shown_path(plan.path)}, then {error}: free some space and run the same "
+                            "command again to do the rest", written, exc.errno) from exc
+                    newline_owed = False  # the last line of the file is kept whole, on its own line
+                written += len(lines)
+            done = min(start + batch_size, len(todo))
+            if bar is not None:
+                bar.update(done - start)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: the batches done are in the file
+        if getattr(exc, "progress", "") or type(exc) not in (KeyboardInterrupt, Interrupted):
+            raise  # says how far it got already, or a stop of a kind of its own
+        kept = f" (their captions are kept in {shown_path(plan.path)})" if written else ""
+        raise Interrupted(getattr(exc, "signum", signal.SIGINT),
+                          f" after {done:,} of the {count(len(todo), 'image')} to caption{kept}; "
+                          "run the same command again to do the rest") from None
     if bar is not None:
         bar.close()
     if blank and not written:

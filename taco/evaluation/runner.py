@@ -21,6 +21,7 @@ import io
 import math
 import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,9 +36,9 @@ from ..atomic import (
     write_text_atomic,
 )
 from ..distributed import DistEnv
-from ..errors import TacoError
+from ..errors import Interrupted, TacoError
 from ..fileobjects import own_file_problem
-from ..messages import shown_path
+from ..messages import count, shown_path
 from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
@@ -530,6 +531,22 @@ def jobs_left(csv_path: Path, jobs: Sequence[Job]) -> bool:
     return any(job.key not in done for job in jobs)
 
 
+def _stopped_after(done: int, jobs: Sequence[Job], desc: str, dist: DistEnv) -> str:
+    """How far an interrupted :func:`run_jobs` got, for its :class:`~taco.errors.Interrupted`:
+    `` after 11 of 20 images of DESC (their rows are kept); run the same command again to do
+    the rest`` (jobs at several settings, a classic codec's qualities: `` after 37 of 120 jobs
+    (20 images at 6 settings) of DESC ...``). ``done``: the jobs whose rows are in the CSV now
+    (none: no ``their rows are kept``); a rank of several says ``on rank R after`` and counts
+    its own rows and those done before the run."""
+    images, settings = len({j.image for j in jobs}), len({j.setting for j in jobs})
+    what = (count(len(jobs), "image") if settings <= 1 else
+            f"{count(len(jobs), 'job')} ({count(images, 'image')} at {count(settings, 'setting')})")
+    of = f" of {desc}" if desc else ""
+    rank = f" on rank {dist.rank}" if dist.world_size > 1 else ""
+    kept = " (their rows are kept)" if done else ""
+    return f"{rank} after {done:,} of {what}{of}{kept}; run the same command again to do the rest"
+
+
 def run_jobs(
     jobs: Sequence[Job],
     work: Callable[[Job], JobResult],
@@ -551,9 +568,12 @@ def run_jobs(
     :data:`FLUSH_EVERY` jobs, or sooner once :data:`FLUSH_SECONDS` have passed since the last
     flush, features first, so a row on disk always has its features. An interrupt
     (KeyboardInterrupt: Ctrl-C, or the :class:`~taco.errors.Interrupted` ``taco`` raises for
-    SIGTERM and SIGHUP) writes the rows of the jobs finished so far the same way, then goes on
-    up: a rerun codes only the rest. A process with no job left leaves its existing CSV
-    untouched (a complete run's, a read-only one).
+    SIGTERM and SIGHUP) writes the rows of the jobs finished so far the same way, then raises an
+    :class:`~taco.errors.Interrupted` of its signal that says how far the run got and that a
+    rerun does the rest (``stopped by SIGTERM after 11 of 20 images of elic-small-q4 on ds20
+    (their rows are kept); run the same command again to do the rest``; ``desc`` names the run
+    there, as on its progress bar). A process with no job left leaves its existing CSV untouched
+    (a complete run's, a read-only one).
     """
     dist = dist or DistEnv()
     if dist.is_main:
@@ -604,13 +624,17 @@ def run_jobs(
             if len(pending) >= FLUSH_EVERY or time.monotonic() - flushed >= FLUSH_SECONDS:
                 flush()
                 flushed = time.monotonic()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # Ctrl-C, SIGTERM, SIGHUP: the finished jobs' rows are kept (a flush the interrupt cut
         # short is done again: a half-written line cut first, a row written twice read once)
         if writer is not None:
             writer.repair()
         flush()
-        raise
+        if getattr(exc, "progress", "") or type(exc) not in (KeyboardInterrupt, Interrupted):
+            raise  # says how far it got already, or a stop of its own kind (a rank's)
+        rows = len(jobs) - len(todo) + report.coded  # in the CSV now
+        raise Interrupted(getattr(exc, "signum", signal.SIGINT),
+                          _stopped_after(rows, jobs, desc, dist)) from None
     flush()
     report.skipped = [*dict.fromkeys(report.skipped)]  # one job per image and setting: a name once
     barrier(dist)
