@@ -36,7 +36,7 @@ import yaml
 from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..devices import device_problem
-from ..errors import TacoError
+from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..fileobjects import read_file_within
 from ..jsonfiles import UTF16_TEXT, load_json, utf16_start
 from ..messages import SOURCE_TREE, did_you_mean, one_line, shell_word, shown_path
@@ -1245,10 +1245,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def read_json_config(path: Path, text: str) -> Any:
     """The data of a .json config's ``text``, read as JSON (:func:`taco.jsonfiles.load_json`;
-    it was read as YAML, which refused tab indentation, ``jq --tab``'s and ``json.dumps(indent="\\t")``'s,
-    and read an escaped surrogate pair, ``"\\ud83d\\udcf7"``, as two lone surrogates); None for
-    an empty file. A key given twice in one object (``PATH:LINE: key 'K' given twice (first on
-    line N)``, the lines where YAML finds them in the text), JSON that does not parse
+    YAML alone refused tab indentation, ``jq --tab``'s and ``json.dumps(indent="\\t")``'s, and
+    read an escaped surrogate pair, ``"\\ud83d\\udcf7"``, as two lone surrogates); None for an
+    empty file. Text that JSON does not parse but YAML reads as a mapping, as a hand-edited
+    config with a trailing comma, ``#`` comments or 'single quotes' is, is that mapping, with a
+    :class:`~taco.errors.TacoWarning` saying where JSON stopped (such files loaded when .json
+    was read as YAML alone). A key given twice in one object (``PATH:LINE: key 'K' given twice
+    (first on line N)``, the lines where YAML finds them in the text), JSON that does not parse
     (``PATH:LINE:COL: not valid JSON: PROBLEM``), a number of over 4,300 digits or nesting too
     deep is a :class:`ConfigError` naming the file."""
     if not text.strip():
@@ -1264,10 +1267,26 @@ def read_json_config(path: Path, text: str) -> Any:
             pass
         raise ConfigError(f"{path}: {e}") from None
     except json.JSONDecodeError as e:
-        raise ConfigError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+        place = f"{path}:{e.lineno}:{e.colno}: not valid JSON"
+        data = _yaml_mapping(text)
+        if data is None:
+            raise ConfigError(f"{place}: {e.msg}") from None
+        warn_at_caller(f"{place} ({e.msg}): read as YAML, which takes a trailing comma, "
+                       "# comments and 'single quotes'", TacoWarning)
+        return data
     except ValueError as e:  # load_json's words: nested too deeply, a number of too many digits
         words = _digits_words() if "digits" in str(e) else one_line(str(e), SHOWN_VALUE_CHARS)
         raise ConfigError(f"{path}: not valid JSON: {words}") from None
+
+
+def _yaml_mapping(text: str) -> dict[str, Any] | None:
+    """The mapping YAML (:func:`load_yaml`) reads ``text`` as, or None where it reads no mapping
+    or refuses the text (a syntax error, an alias, a key given twice: the JSON error is said)."""
+    try:
+        data = load_yaml(text)
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 #: The largest config file taco reads, in bytes (1 MiB; the shipped ones are under 3 kB): a

@@ -6,11 +6,13 @@ starts as is refused saying how to give it."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
 
 from taco.cli import main as taco_main
+from taco.errors import TacoWarning
 from taco.train.config import ConfigError, apply_overrides, load_config, read_config_file
 
 
@@ -19,6 +21,9 @@ from taco.train.config import ConfigError, apply_overrides, load_config, read_co
      "not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence at 1:5)\n"),
     ("bad.json", '{"lr": [1,\n 2\n', "3:1", "not valid JSON: Expecting ',' delimiter\n"),
     ("tab.json", '{\n\t"lr": 1e-4,\n\t"data": {"root": x}\n}', "3:19", "not valid JSON: Expecting value\n"),
+    # YAML reads these, but as no mapping: JSON's error is said
+    ("list.json", '["lr", 1,]\n', "1:10", "not valid JSON: Expecting value\n"),
+    ("word.json", "lr\n", "1:1", "not valid JSON: Expecting value\n"),
     # an unclosed quote is found at the end of the file; the context says where it opened
     ("quote.yaml", 'lmbda: "a\n', "2:1",
      "not valid YAML: found unexpected end of stream (while scanning a quoted scalar at 1:8)\n"),
@@ -53,7 +58,32 @@ def test_a_json_config_is_read_as_json(tmp_path, capsys):
         config = load_config(path)
         assert (config.data.root, config.lr, config.data.exclude) == (str(photos), 1e-4, ["*.png"])
     assert taco_main(["train", str(path), "--print-config"]) == 0
-    assert yaml.safe_load(capsys.readouterr().out)["data"]["root"] == str(photos)
+    out, err = capsys.readouterr()
+    assert yaml.safe_load(out)["data"]["root"] == str(photos)
+    assert err == ""  # valid JSON: no word of YAML
+
+
+@pytest.mark.parametrize(("text", "where", "problem"), [
+    ('{"model": "taco-tiny", "data": {"root": "ds"},}\n', "1:47", "Expecting property name enclosed in double quotes"),
+    ('# my run\n{"model": "taco-tiny",\n # the photos\n "data": {"root": "ds"}}\n', "1:1", "Expecting value"),
+    ("{'model': 'taco-tiny', 'data': {'root': 'ds'}}\n", "1:2", "Expecting property name enclosed in double quotes"),
+])
+def test_a_hand_edited_json_config_is_read_as_yaml_with_a_warning(tmp_path, capsys, text, where, problem):
+    """Before e3144c4 a .json config was read as the YAML it is, so a hand-edited one with a
+    trailing comma, ``#`` comments or single quotes loaded; then it was refused ('tc.json:1:47:
+    not valid JSON: Expecting property name enclosed in double quotes'). Where JSON fails and YAML
+    reads a mapping, that mapping is the config, with a warning saying where JSON stopped."""
+    path = tmp_path / "tc.json"
+    path.write_text(text, encoding="utf-8")
+    warned = f"{path}:{where}: not valid JSON ({problem}): read as YAML, which takes a trailing comma"
+    with pytest.warns(TacoWarning, match=f"^{re.escape(warned)}"):
+        assert read_config_file(path) == {"model": "taco-tiny", "data": {"root": "ds"}}
+    with pytest.warns(TacoWarning, match=f"^{re.escape(warned)}"):
+        assert load_config(path).data.root == "ds"
+    assert taco_main(["train", str(path), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith(f"taco train: warning: {warned}") and err.count("\n") == 1, err
+    assert yaml.safe_load(out)["data"]["root"] == "ds"
 
 
 def test_an_error_without_a_mark_is_its_first_line(tmp_path, capsys):
