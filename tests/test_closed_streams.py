@@ -168,6 +168,16 @@ def test_a_full_stdout_is_named(command, coded):
     assert said(r) == [f"taco {command}: error: <stdout>: no space left on device"]
 
 
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["info", "--help"]])
+def test_a_full_stdout_is_named_for_help_and_version(args):
+    """argparse swallowed the OSError: ``taco --help >/dev/full`` exited 0, nothing said."""
+    with open("/dev/full", "wb") as full:
+        r = taco(*args, stdout=full)
+    prog = "taco info" if args[0] == "info" else "taco"
+    assert r.returncode == 2
+    assert r.stderr.decode().splitlines() == [f"{prog}: error: <stdout>: no space left on device"]
+
+
 def test_a_file_size_limit_on_stdout_names_stdout_and_says_how_much_got_through(coded, tmp_path):
     with open(tmp_path / "x.png", "wb") as out:
         r = taco("decompress", str(coded), "-o", "-", stdout=out, file_limit=40 * 1024)

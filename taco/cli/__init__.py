@@ -113,7 +113,9 @@ class Parser(argparse.ArgumentParser):
     :class:`~taco.cli.common.HelpFormatter` unless the parser names another. Its error line
     shows the words it quotes as :func:`~taco.messages.shown_path` shows a file's name: a word
     may be one (a glob that matched ``--x<ESC>]0;...``), which sends no escape code to the
-    terminal."""
+    terminal. Its help and ``--version`` on standard output that cannot take them say so
+    (``taco: error: <stdout>: no space left on device``, status 2; status 141 for a reader gone),
+    where argparse said nothing and exited 0."""
 
     def __init__(self, **kwargs: Any) -> None:  # (add_parser gives every argument by name)
         kwargs.setdefault("formatter_class", HelpFormatter)
@@ -139,6 +141,28 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         super().error(shown_path(message))
+
+    def _print_message(self, message: str, file: Any = None) -> None:  # (typeshed: SupportsWrite[str] | None)
+        # argparse's own swallows an OSError: taco --help >/dev/full exited 0, nothing said. The
+        # help and --version are the command's output here: written and flushed, a failure
+        # said as any command's standard output failure is (<stdout>: no space left on device,
+        # status 2; a reader gone, | head: status 141). Stderr's (usage, errors) stays unsaid.
+        if not message:
+            return
+        file = file or sys.stderr
+        try:
+            file.write(message)
+            file.flush()
+        except BrokenPipeError:
+            if file is not sys.stdout:
+                return
+            _quiet_stdout()
+            raise SystemExit(141) from None
+        except OSError as exc:
+            if file is not sys.stdout or exc.errno is None:
+                return
+            to_stderr(f"{self.prog}: error: {error_line(OSError(exc.errno, exc.strerror, '<stdout>'))}")
+            raise SystemExit(2) from None
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         try:
