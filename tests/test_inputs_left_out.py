@@ -229,6 +229,19 @@ def test_standard_input_on_a_terminal_is_refused(monkeypatch):
         expand_inputs(["-"], {".png"})
 
 
+@pytest.mark.parametrize(("argv", "reads"), [
+    (["info", "-"], "info"), (["decompress", "-"], "decompress"),
+    (["compress", "-", "--caption", ""], "compress"), (["bench", "--images", "-"], "bench --images"),
+])
+def test_the_refusal_of_a_closed_standard_input_names_the_command(argv, reads, monkeypatch, capsys):
+    """``taco info - <&-`` said "(... | taco CMD -, or taco CMD - < FILE)", CMD left as it was."""
+    monkeypatch.setattr("sys.stdin", None)  # closed: <&-
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"taco {argv[0]}: error: - reads standard input, which is closed here: pipe the data in "
+        f"(... | taco {reads} -, or taco {reads} - < FILE), or name the file"]
+
+
 def test_a_folder_of_other_files_says_how_many_and_that_one_may_be_named(tmp_path: Path) -> None:
     """``taco decompress onlybin`` (a .taco saved as pic.bin) said only 'no input files (.taco) found':
     it now counts the files of other suffixes left out and says a renamed one is read when named;

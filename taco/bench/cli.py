@@ -193,7 +193,7 @@ def check_images(images: list[str]) -> None:
         from ..cli.inputs import expand_inputs
         from ..suffixes import IMAGE_SUFFIXES
 
-        expand_inputs(images, IMAGE_SUFFIXES)
+        expand_inputs(images, IMAGE_SUFFIXES, command="bench --images")
         return
     for item in images:
         image_path(item)

@@ -174,7 +174,7 @@ def byte_budget(args: argparse.Namespace, width: int, height: int) -> int | None
 
 def cmd_compress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX,
-                                       note_left_out="compress")
+                                       note_left_out="compress", command="compress")
     for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
         refuse_taco_input(f)
     mixed_up = caption_file_note(args.caption)  # --caption FILE meant as --captions FILE

@@ -66,7 +66,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_decompress(args: argparse.Namespace) -> int:
-    files, from_folder = expand_inputs(args.files, {".taco"}, note_left_out="decompress")
+    files, from_folder = expand_inputs(args.files, {".taco"}, note_left_out="decompress", command="decompress")
     many = len(files) > 1
     # folder or file by the arguments as given, as taco compress and --help decide: `x.taco
     # ./x.taco -o out` (one file once its names are merged) still writes into the folder out

@@ -43,7 +43,7 @@ def _shown_model_id(model_id: str) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    files, _ = expand_inputs(args.files, {".taco"})
+    files, _ = expand_inputs(args.files, {".taco"}, command="info")
     failures = Failures("info")
     report = report_to()  # each file's lines now; a full stdout named as <stdout>
     shown = 0

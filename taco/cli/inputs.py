@@ -45,7 +45,7 @@ def _clutter(name: str) -> bool:
 
 def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                   skip_in_folders: str | None = None, note_left_out: str | None = None,
-                  ) -> tuple[list[Path], bool]:
+                  command: str | None = None) -> tuple[list[Path], bool]:
     """Files named and files in the folders named -> (files, whether any argument was a folder),
     each file once (a file named twice, or named and in a folder named, is one input; a folder
     named twice, ``A`` and ``A/``, is listed once). In a folder, ``taco decompress``'s outputs
@@ -64,14 +64,19 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     and files of other suffixes counted too: a renamed .taco or image is read when named itself). ``-`` is standard
     input, [:data:`STDIN`], and must be the only input. A missing input is refused, for
     ``compress`` and ``decompress`` with what it was likely meant as: the output (``-o``) or the
-    caption (:func:`_meant_as`)."""
+    caption (:func:`_meant_as`). ``command``: the command that reads them, with the option
+    naming them where one does (``info``, ``bench --images``; default ``note_left_out``), for
+    the example of the refusal of ``-`` where standard input is closed or a terminal (``... |
+    taco info -``)."""
     if "-" in paths:
         if len(paths) > 1:
             raise CLIError("- (standard input) must be the only input")
         how = closed_or_terminal(sys.stdin)
         if how:
-            raise CLIError(f"- reads standard input, which is {how} here: pipe the data in "
-                           "(... | taco CMD -, or taco CMD - < FILE), or name the file")
+            reads = command or note_left_out
+            example = f" (... | taco {reads} -, or taco {reads} - < FILE)" if reads else ""
+            raise CLIError(f"- reads standard input, which is {how} here: pipe the data in{example}, "
+                           "or name the file")
         return [STDIN], False
     out: list[Path] = []
     folder = False
