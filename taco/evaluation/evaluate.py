@@ -29,6 +29,7 @@ import hashlib
 import math
 import os
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -89,7 +90,7 @@ from .quality_names import (
     model_qualities,
     quality_key,
 )
-from .result_files import TEXT_COLUMNS, result_rows
+from .result_files import TEXT_COLUMNS, read_result, result_rows
 from .results import ORIGINALS_FEATURES, code_run, dataset_dir
 from .runner import (
     Job,
@@ -774,6 +775,7 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
     """:func:`run_evaluation`'s work, within the process group."""
     device = str(resolve_device(cfg.device, dist))  # before any work: a GPU this machine lacks
     _check_config(cfg)
+    done = _done_lines(cfg, dist)  # its clock starts here
     datasets = _open_datasets(cfg)
     modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
     if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
@@ -805,8 +807,8 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
             with held:
                 model_jsons: list[Path] = []  # the model results --match-bpp matches (_run_model)
                 for model in models:  # each adds its files to written as they are done
-                    _run_model(cfg, model, modes, target, model_jsons, written)
-                _run_classic(cfg, codecs, target, model_jsons, written)
+                    _run_model(cfg, model, modes, target, model_jsons, written, done)
+                _run_classic(cfg, codecs, target, model_jsons, written, done)
                 if cfg.plot and dist.is_main:
                     left = f"the RD figure and BD-rate table ({PLOT_STEM}.png, ...) in {target.out_dir}"
                     written += _plot(cfg, target.out_dir, codecs)
@@ -1117,12 +1119,12 @@ def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path
 
 def _run_model(
     cfg: EvalConfig, m: _ModelRun, modes: Sequence[CaptionMode], target: _Target, model_jsons: list[Path],
-    written: list[Path],
+    written: list[Path], done: Callable[[Path], None],
 ) -> None:
     """Every quality and caption mode of one model on one dataset; the results --match-bpp
     matches are added to ``model_jsons``: those of caption mode ``true``, else (a run of one
     other mode) those of the first mode run. Each file written is added to ``written`` once it
-    is (a run stopped by a full disk names those done)."""
+    is (a run stopped by a full disk names those done), and said ``done`` (:func:`_done_lines`)."""
     dist = target.dist
     uses_text = getattr(m.model, "uses_text", False)
     # drawn and checked once per mode, before any coding: a mode the dataset cannot take, or a
@@ -1145,6 +1147,7 @@ def _run_model(
                                   captions=captions[str(mode)])
             runs[str(mode)] = path
             written.append(path)
+            done(path)
         if runs:
             model_jsons.append(runs.get("true", next(iter(runs.values()))))
         if cfg.compare_caption_modes and len(runs) > 1 and dist.is_main:
@@ -1171,9 +1174,9 @@ def _write_caption_comparison(
 
 
 def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_jsons: Sequence[Path],
-                 written: list[Path]) -> None:
+                 written: list[Path], done: Callable[[Path], None]) -> None:
     """Each classic codec's sweep on one dataset, and with ``match_bpp`` its points at each
-    model's rates. Each file written is added to ``written`` once it is."""
+    model's rates. Each file written is added to ``written`` once it is, and said ``done``."""
     from .classic import evaluate_codec, evaluate_matched
 
     common = dict(sets=target.sets, captioner=target.captioner, dist=target.dist,
@@ -1181,9 +1184,53 @@ def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_
     for codec in codecs:
         written.append(evaluate_codec(codec, target.dataset, target.out_dir,
                                       qualities=cfg.qualities.get(codec.name), **common))
+        done(written[-1])
         if cfg.match_bpp:
             for mj in model_jsons:
                 written.append(evaluate_matched(codec, target.dataset, target.out_dir, mj, **common))
+                done(written[-1])
+
+
+def _done_lines(cfg: EvalConfig, dist: DistEnv) -> Callable[[Path], None]:
+    """What says each run finished (a model's at a quality and caption mode, a classic codec's
+    sweep, a matched run): where ``cfg.progress`` is on and stderr is a log (no terminal, nor a
+    Jupyter cell: ``nohup``, slurm, ``> log 2>&1``), which gets no progress bar and the summary
+    only at the end, so a long evaluation looked hung, one plain line per point of the run's
+    results on the main process: its label and setting, dataset, images, mean bpp and PSNR, and
+    the time since the evaluation began (``taco evaluate: done: JPEG q30 on kodak (24 images):
+    bpp 0.4123, psnr 27.1234; 1:05 elapsed``, as the counter's lines of
+    :func:`taco.progress.progress_bar` count time). On a terminal, or with ``progress`` off,
+    nothing: the bar shows it."""
+    if not (cfg.progress and dist.is_main and _stderr_is_a_log()):
+        return lambda path: None
+    started = time.monotonic()
+
+    def say(path: Path) -> None:
+        minutes, seconds = divmod(round(time.monotonic() - started), 60)
+        elapsed = f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"{minutes}:{seconds:02d}"
+        r = read_result(path)
+        setting = (f" matched to {Path(str(r['matched_to'])).stem}" if r.get("matched_to")
+                   else f" q{r['quality']}" if r.get("kind") == "learned" and r.get("quality") else "")
+        for p in r.get("points", []):
+            cells = ", ".join(f"{k} {p[k]:.4f}" for k in ("bpp", "psnr") if isinstance(p.get(k), float))
+            which = setting or (f" {p['setting']}" if p.get("setting") else "")
+            to_stderr("taco evaluate: done: " + shown_path(
+                f"{r['label']}{which} on {r['dataset']['name']} ({count(p['images'], 'image')}): "
+                f"{cells}; {elapsed} elapsed"))
+
+    return say
+
+
+def _stderr_is_a_log() -> bool:
+    """Whether stderr is there and no terminal, nor a Jupyter kernel's cell (which draws a
+    bar, :func:`taco.progress.progress_bar`): a file or pipe, where a bar is not drawn."""
+    stream = sys.stderr
+    if stream is None or "ipykernel" in sys.modules:
+        return False
+    try:
+        return not stream.isatty()
+    except (AttributeError, OSError, ValueError):  # a stream without isatty, or closed
+        return False
 
 
 def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:

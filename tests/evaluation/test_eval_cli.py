@@ -362,3 +362,28 @@ def test_images_smaller_than_the_crop_are_skipped(taco_main, tiny_folder, tmp_pa
     assert small.name not in csv
     assert taco_main([*base, "--crop", "128"]) == 2  # none is left
     assert "4 under 128 px on the shorter side" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_a_log_gets_a_line_per_finished_run_and_a_terminal_none(taco_main, tiny_folder, tmp_path, capsys,
+                                                                  monkeypatch):
+    """taco evaluate ... > log 2>&1 (nohup, slurm) wrote nothing between its notes and the summary
+    at the end: no bar off a terminal, so a long run looked hung."""
+    import re
+    import sys
+
+    argv = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "--classic", "jpeg", "--qualities", "jpeg=30,60",
+            "--match-bpp", "--fid", "off", "--cmmd-clip", "off", "--limit", "2", "--no-plot"]
+    assert taco_main([*argv, "-o", str(tmp_path / "log")]) == 0  # stderr captured: no terminal
+    done = [line for line in capsys.readouterr().err.splitlines() if line.startswith("taco evaluate: done: ")]
+    number = r"\d+\.\d{4}"
+    shapes = [r"elic-tiny \(untrained\)", "JPEG q30", "JPEG q60",
+              r"JPEG @ elic-tiny \(untrained\) bpp matched to elic-tiny-[0-9a-f]{8}"]
+    assert len(done) == len(shapes), done
+    for line, shape in zip(done, shapes, strict=True):
+        assert re.fullmatch(rf"taco evaluate: done: {shape} on {tiny_folder.name} \(2 images\): "
+                            rf"bpp {number}, psnr {number}; (\d+:)?\d+:\d\d elapsed", line), line
+    assert taco_main([*argv, "-o", str(tmp_path / "quiet"), "--quiet"]) == 0  # no progress asked for
+    assert "done:" not in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar says it
+    assert taco_main([*argv, "-o", str(tmp_path / "terminal")]) == 0
+    assert "done:" not in capsys.readouterr().err
