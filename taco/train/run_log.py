@@ -292,6 +292,35 @@ class RunLog:
         return progress_bar(total=total, initial=initial, desc="train", unit="step")
 
 
+#: A step line leaves out its estimate of the time left beyond this many seconds: a run of
+#: ``epochs: 1000000`` without a ``time_limit`` (ended by hand, or by a slice's end) has no end
+#: to estimate.
+NO_ESTIMATE_S = 100 * 86400
+
+
+def clock(seconds: float) -> str:
+    """``seconds`` as a clock reads them, rounded to the second: ``0:05``, ``12:34``,
+    ``1:02:03``, ``3 d 01:02:03``."""
+    rest = max(0, round(seconds)) if math.isfinite(seconds) else 0
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, rest = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours:02d}:{minutes:02d}:{rest:02d}"
+    if hours:
+        return f"{hours}:{minutes:02d}:{rest:02d}"
+    return f"{minutes}:{rest:02d}"
+
+
+def step_times(elapsed: float, left: float | None) -> str:
+    """A step line's times: ``1:02 elapsed, ~3:10 left``; the elapsed time alone where ``left``
+    is None (no estimate yet), not finite or beyond :data:`NO_ESTIMATE_S`."""
+    shown = f"{clock(elapsed)} elapsed"
+    if left is not None and math.isfinite(left) and 0 <= left < NO_ESTIMATE_S:
+        shown += f", ~{clock(left)} left"
+    return shown
+
+
 def train_postfix(values: dict[str, float], img_per_s: float) -> str:
     """The progress bar's text for one train record."""
     return (

@@ -124,7 +124,7 @@ from .forward import training_layout, training_net
 from .model_setup import build_training_model, frozen_base_note, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
-from .run_log import RunLog, run_finished, train_postfix
+from .run_log import RunLog, run_finished, step_times, train_postfix
 from .schedule import (
     StopSignals,
     TimeBudget,
@@ -303,7 +303,9 @@ class Trainer:
     refused at its start (:class:`~taco.locks.FolderInUse`), before it reads or writes there.
 
     Its messages say how to continue the run in the caller's words: ``go_on``, after a signal
-    stopped it (``... saved in runs/x: go on with GO_ON``), and ``resume_with``, the argument that
+    stopped it (``... saved in runs/x: go on with GO_ON``), at its time limit (``done: time limit
+    8m reached; ...; go on with GO_ON``) and at each checkpoint on the way (``checkpoint @ step
+    1000 saved in runs/x (go on from it with GO_ON)``), and ``resume_with``, the argument that
     continues the run in ``out_dir`` (``runs/x already holds a run (...); pass RESUME_WITH to
     continue it``; the other refusals of a run folder and the stops' ways on, too). By default
     Python's, ``train(cfg, resume='runs/x')`` and ``resume='runs/x'``; ``taco train`` passes its
@@ -325,6 +327,7 @@ class Trainer:
         self.says = "train" if python_words(self.resume_with) else "taco train"
         self.budget = TimeBudget.from_config(cfg)  # counts the set-up (decoding, encoding) too
         self._start_step = 0  # the step fit starts (or resumes) at: the shared stop checks
+        self._fit_start = 0.0  # when fit's first step began (time.perf_counter): the time left
         self._saved_step: int | None = None  # the step of the last complete save (state and checkpoint)
         self.env = dist_env_from_environ()
         self.device = resolve_device(cfg.device, self.env)
@@ -601,6 +604,7 @@ class Trainer:
                 self._open_log()
                 bar = self.log.progress_bar(self.total_steps, p.step)
                 t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
+                self._fit_start = t_start
                 validated = p.step  # the step of the last validation
                 t_step = time.perf_counter()  # a step's time counts drawing its batch
                 while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
@@ -659,6 +663,7 @@ class Trainer:
         self.log.say(
             f"done: {why}{count(p.step, 'step')} ({p.step / self.steps_per_epoch:.2f} epochs) in "
             f"{p.wall_time_s:.0f} s; model -> {self.out_dir / CHECKPOINT_FILE}"
+            + (f"; go on with {self.go_on}" if stopped == "time_limit" else "")
         )
         return self._result(last, stopped)
 
@@ -716,6 +721,8 @@ class Trainer:
         if step % cfg.ckpt_interval == 0:
             self._check_finite(unchecked)
             self.budget.note_save(self._save_together())
+            # a log's mark of what a run killed later (SIGKILL, out of memory) goes on from
+            self.log.say(f"checkpoint @ step {step} saved in {self.out_dir} (go on from it with {self.go_on})")
         if self.validates and step % cfg.val.interval == 0:
             self._check_finite(unchecked)
             self.budget.note_validation(self._validate_together())
@@ -934,11 +941,24 @@ class Trainer:
         if self.env.is_main:
             self.log.write(record)
             if bar is None or bar.disable:  # no bar drawn (progress: false; stderr a log file or
-                # a pipe): a line instead, so a log shows the run going on
-                self.log.say(f"step {p.step}/{self.total_steps}: {train_postfix(values, record['img_per_s'])}")
+                # a pipe): a line instead, so a log shows the run going on, and for how long yet
+                self.log.say(f"step {p.step}/{self.total_steps}: {train_postfix(values, record['img_per_s'])}; "
+                             f"{step_times(p.wall_time_s, self._time_left())}")
             else:
                 bar.set_postfix_str(train_postfix(values, record["img_per_s"]), refresh=False)
         return values
+
+    def _time_left(self) -> float | None:
+        """The seconds the run has left, estimated at the pace of this run's steps so far (their
+        checkpoints and validations included), and at most what its ``time_limit`` leaves; None
+        before its first step and after its last (the final checkpoint and validation to come)."""
+        done = self.progress.step - self._start_step
+        if done <= 0 or self.progress.step >= self.total_steps:
+            return None
+        left = (self.total_steps - self.progress.step) * (time.perf_counter() - self._fit_start) / done
+        if self.budget.seconds is not None:
+            left = min(left, max(0.0, self.budget.seconds - self.budget.elapsed()))
+        return left
 
     def _validate_together(self) -> float:
         """:meth:`_validate` on rank 0, which under torchrun every rank waits for

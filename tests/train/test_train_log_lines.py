@@ -1,20 +1,27 @@
 """What ``taco train`` writes to a log (``nohup taco train ... > log``, a scheduler's output file):
 a reader of ``tail -f log`` must tell a running job from a hung one. The caption encoding of a
 run with ``data_on_device`` (an hour for COCO's 414,000 captions on a CPU) was silent: the first
-line came once the set-up was done."""
+line came once the set-up was done. Its step lines gave no times (``step 10/400: loss ... 4.81
+img/s``), a checkpoint was not marked (after a SIGKILL the log did not say one was there), and a
+run that reached its time limit did not say how to go on."""
 
 from __future__ import annotations
 
 import io
 import re
+import shlex
 import sys
 
 import pytest
 
+from taco.cli import main as taco_main
+from taco.messages import shell_word
 from taco.progress import bar_shown
 from taco.text import get_text_encoder
 from taco.train import load_config, train
 from taco.train.caption_embeddings import CaptionTable
+from taco.train.run_log import NO_ESTIMATE_S, clock, step_times
+from taco.train.schedule import TimeBudget
 
 
 class Terminal(io.StringIO):
@@ -67,3 +74,48 @@ def test_progress_false_leaves_out_the_bar_not_the_step_lines(tmp_path, tiny, mo
     err = sys.stderr.getvalue()
     steps = [line.split(":")[0] for line in err.splitlines() if line.startswith("step ")]
     assert steps == ["step 1/2", "step 2/2"] and "\r" not in err, err
+
+
+def test_a_clock_reads_seconds_minutes_hours_and_days():
+    assert [clock(s) for s in (0, 4.6, 75, 3599.4, 3723, 3 * 86400 + 3723)] == [
+        "0:00", "0:05", "1:15", "59:59", "1:02:03", "3 d 01:02:03"]
+
+
+def test_a_step_line_leaves_out_an_estimate_it_does_not_have():
+    assert step_times(62, 190) == "1:02 elapsed, ~3:10 left"
+    assert step_times(62, None) == step_times(62, float("inf")) == "1:02 elapsed"
+    assert step_times(62, NO_ESTIMATE_S) == "1:02 elapsed"  # epochs: 1000000, no time_limit
+
+
+def test_step_lines_give_the_times_and_checkpoints_are_marked(tmp_path, tiny, capsys):
+    out = tmp_path / "run"
+    train(load_config(None, tiny(out, max_steps=3, ckpt_interval=2, **ELIC)))
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith(("step ", "checkpoint "))]
+    assert [re.split(r":| saved", line)[0] for line in lines] == [
+        "step 1/3", "step 2/3", "checkpoint @ step 2", "step 3/3"], lines
+    for line in lines[:2]:
+        assert re.search(r" img/s; \d+:\d\d elapsed, ~\d+:\d\d left$", line), line
+    assert re.search(r" img/s; \d+:\d\d elapsed$", lines[3]), lines[3]  # its end: no estimate
+    assert lines[2] == f"checkpoint @ step 2 saved in {out} (go on from it with train(cfg, resume={str(out)!r}))"
+
+
+def test_a_run_stopped_by_its_time_limit_says_how_to_go_on(tmp_path, tiny, capsys, monkeypatch):
+    checks: list[int] = []
+
+    def spent(self: TimeBudget, steps: int = 1, saves: int = 0, validations: int = 0) -> bool:
+        checks.append(steps)
+        return len(checks) > 2  # before step 1, after it; spent after step 2
+
+    monkeypatch.setattr(TimeBudget, "spent", spent)
+    out = tmp_path / "my run"
+    argv = ["train", "--set", *tiny(out, max_steps=10, ckpt_interval=1, time_limit="1h", **ELIC)]
+    assert taco_main(argv) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith("done: time limit 1h reached; 2 steps (1.00 epochs) in "), lines[-1]
+    go_on = lines[-1].rpartition("; go on with ")[2]
+    assert go_on == f"taco train --resume {shell_word(out)}" and shlex.split(go_on)[-1] == str(out)
+    assert f"checkpoint @ step 1 saved in {out} (go on from it with {go_on})" in lines
+    monkeypatch.undo()  # an hour left
+    assert taco_main(shlex.split(go_on)[1:]) == 0  # it goes on, to max_steps
+    assert capsys.readouterr().err.splitlines()[-1].startswith("done: 10 steps ")
