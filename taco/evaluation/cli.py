@@ -442,8 +442,13 @@ def cmd_caption(args: argparse.Namespace) -> int:
 
 
 def cmd_import_captions(args: argparse.Namespace) -> int:
+    from ..cli.files import is_stdout, refuse_stdout, refuse_system_name
     from .import_captions import CaptionImportError, import_captions, write_captions_jsonl
 
+    if args.output == "-":  # standard output to taco compress and decompress: said as every command says it
+        refuse_stdout(args.output, "import-captions", "a captions file", "captions.jsonl", dash="./-/")
+    if not is_stdout(args.output):  # -o /dev/stdout -f and a device or pipe (-o /dev/null -f) are written into
+        refuse_system_name(args.output, "import-captions")  # not a file made inside /dev or /proc
     out, new_folder = _captions_output(args.output)
     if out != Path(args.output):  # -o FOLDER: its captions.jsonl is taco's name, never a link
         why = own_file_problem(out, writer="-o names a folder, whose captions.jsonl taco writes itself",
@@ -482,8 +487,9 @@ def _captions_output(output: str) -> tuple[Path, bool]:
     to be made). OUTPUT is a folder, holding ``captions.jsonl``, when it is one, ends with a
     slash, or is not there yet and has no suffix at all (``-o kodak`` for a Kodak folder not made
     yet); an existing file, or a name with the .jsonl or .json suffix, is the file. Any other
-    name (``-`` included: no standard output here) is a one-line CLIError, as ``taco compress``
-    refuses an output without its suffix."""
+    name (``./-`` included: ``-o -`` is refused before, as standard output, and ``-o ./-/`` names
+    a folder ``-``) is a one-line CLIError, as ``taco compress`` refuses an output without its
+    suffix."""
     path = Path(output)
     if path.is_dir():
         return path / "captions.jsonl", False

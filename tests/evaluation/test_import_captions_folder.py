@@ -53,7 +53,9 @@ def test_a_refused_input_creates_no_folder(taco_main, tmp_path, capsys):
     assert not (tmp_path / "kd4").exists()
 
 
-@pytest.mark.parametrize(("given", "advice"), [("-", "name it captions.jsonl, or captions/ for a folder"),
+@pytest.mark.parametrize(("given", "advice"), [("-", "-: import-captions writes a captions file, not standard output: "
+                                                      "name it (e.g. -o captions.jsonl; -o ./-/ for the name -)"),
+                                                ("./-", "name it captions.jsonl, or captions/ for a folder"),
                                                 ("captions.txt", "name it captions.jsonl, or captions/"),
                                                 ("kodak.v2", "name it kodak.jsonl, or kodak/")])
 def test_another_suffix_or_a_dash_is_refused_not_a_folder(taco_main, ofa, tmp_path, monkeypatch,
@@ -65,3 +67,24 @@ def test_another_suffix_or_a_dash_is_refused_not_a_folder(taco_main, ofa, tmp_pa
     err = capsys.readouterr().err
     assert advice in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / given).exists()
+
+
+def test_a_dash_folder_is_named_as_the_refusal_of_a_dash_says(taco_main, ofa, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert taco_main(["import-captions", str(ofa), "-o", "./-/"]) == 0
+    assert (tmp_path / "-" / "captions.jsonl").is_file()
+
+
+@pytest.mark.parametrize("given", ["/proc/taco-test.jsonl", "/dev/null/taco-test.jsonl", "/proc/taco-test/"])
+def test_a_name_under_dev_or_proc_is_refused(taco_main, ofa, capsys, given):
+    """As root, -o /dev/x.jsonl wrote a regular file inside /dev; a device or pipe (-o /dev/null -f)
+    and standard output by name (-o /dev/stdout -f) are still written into."""
+    assert taco_main(["import-captions", str(ofa), "-o", given, "-f"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"taco import-captions: error: {given}: import-captions writes files, not into /dev or /proc "
+                   "(the system's devices and processes): give another -o\n")
+
+
+def test_the_null_device_is_still_written_into(taco_main, ofa, capsys):
+    assert taco_main(["import-captions", str(ofa), "-o", "/dev/null", "-f"]) == 0
+    assert capsys.readouterr().out.startswith("/dev/null: ")
