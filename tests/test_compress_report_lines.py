@@ -64,6 +64,18 @@ def test_end_of_batch_shows_the_checkpoint_s_name_as_every_message_does(capsys):
         "naming this file): 50 bytes, 2.0000 bpp overall, 0.50 s\n")
 
 
+def test_end_of_batch_names_a_checkpoint_starting_with_a_dash_as_a_shell_reads_it(capsys):
+    """``decode with --model -ck.safetensors``, pasted, read the name as options."""
+    resolved = SimpleNamespace(checkpoint=Path("-ck.safetensors"), model=SimpleNamespace(model_id="elic-tiny"))
+    totals = Totals()
+    totals.add(_res(50, 0), Path("a.png"))
+    end_of_batch(argparse.Namespace(model="-ck.safetensors"), resolved, totals, Failures("compress"), print,
+                 quality=None, sized=False, many=False, seconds=0.5)
+    assert capsys.readouterr().out == (
+        "compressed 1 image with elic-tiny (-ck.safetensors; decode with --model ./-ck.safetensors): "
+        "50 bytes, 2.0000 bpp overall, 0.50 s\n")
+
+
 def test_the_kept_over_the_limit_note_writes_the_limit_as_the_option_takes_it(monkeypatch):
     """The --skip-existing note said 'over the --max-bytes 1,000 limit', a number the option
     refuses ("not an integer: '1,000'") when copied: it is written as given now."""

@@ -52,6 +52,17 @@ def test_taco_info_on_a_run_folder_says_taco_models(tmp_path, capsys, name):
     assert "no input files (.taco) found in" in err
 
 
+def test_the_taco_models_hint_names_the_folder_as_a_shell_reads_it(tmp_path, monkeypatch, capsys):
+    """``taco models -my run`` pasted read a dash and two words: the folder is one word now."""
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "-my run"
+    run.mkdir()
+    (run / "checkpoint.safetensors").write_bytes(b"{}")
+    assert main(["info", "--", "-my run"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("-my run holds a model checkpoint (for it: taco models './-my run')"), err
+
+
 def test_a_folder_without_a_checkpoint_gets_no_hint(tmp_path, capsys):
     assert main(["info", str(tmp_path)]) != 0
     assert "taco models" not in capsys.readouterr().err

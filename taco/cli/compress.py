@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..atomic import special_file
 from ..memory import MAX_DECODE_PIXELS, MAX_ENCODE_PIXELS, decode_memory_text
-from ..messages import count, note, shown_path, some, to_stderr
+from ..messages import count, note, shell_word, shown_path, some, to_stderr
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
     COMMAND_HELP,
@@ -522,12 +521,11 @@ def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Tota
     overall = f"{bits_per_pixel(totals.nbytes, totals.pixels):.4f} bpp overall, " if totals.done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs; a
     # name shown escaped (a line feed, a terminal escape) gets the way in words, as pasted it
-    # would name another file
+    # would name another file (shell_word)
     weights = ""
     if resolved.checkpoint is not None:
-        shown = shown_path(args.model)
-        again = f"--model {shlex.quote(args.model)}" if shown == args.model else "--model naming this file"
-        weights = f" ({shown}; decode with {again})"
+        weights = (f" ({shown_path(args.model)}; decode with --model "
+                   f"{shell_word(args.model, 'naming this file')})")
     if totals.done or many:
         report(f"compressed {count(totals.done, 'image')} with {resolved.model.model_id}{weights}{at}: "
                f"{totals.nbytes} bytes, {overall}{seconds:.2f} s{failures.summary()}")

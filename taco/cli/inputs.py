@@ -111,7 +111,7 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
 
         runs = [Path(p) for p in paths if Path(p).is_dir() and shards.find(p) is not None]
         run = ("" if not runs else f"; {shown_path(runs[0])} holds a model checkpoint (for it: "
-               f"taco models {shown_path(runs[0])})" if len(runs) == 1 else
+               f"taco models {shell_word(runs[0])})" if len(runs) == 1 else
                f"; {some(runs)} hold model checkpoints (for one: taco models FOLDER)")
         why += _unnamed(left.unnamed, left.foreign, images)
         raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
