@@ -4,23 +4,31 @@ The library only calls a :data:`Progress` callback (``compress_image(..., progre
 ``decompress(..., progress=)``); what is shown, and when, is the caller's choice (the command
 line's: :class:`taco.cli.progress_line.StageReporter`). The loops over many images or steps
 (``taco caption``, ``taco evaluate``, ``taco train``, and their library functions with
-``progress=True``) show a :func:`progress_bar`: on a terminal, or in a Jupyter notebook;
-:func:`bar_shown` says whether one is on the line now (:func:`taco.messages.to_stderr` writes
-above it). :func:`terminal_columns` is the width both these bars and the command line's
-in-place stage line are drawn in.
+``progress=True``) show a :func:`progress_bar`: on a terminal, or in a Jupyter notebook (off
+them, a line now and then where the caller asks: ``lines_every``); :func:`bar_shown` says
+whether one is on the line now (:func:`taco.messages.to_stderr` writes above it).
+:func:`terminal_columns` is the width both these bars and the command line's in-place stage
+line are drawn in.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sized
+from time import monotonic
 from typing import Any, TextIO
 
-__all__ = ["Progress", "bar_shown", "progress_bar", "terminal_columns"]
+__all__ = ["LINES_EVERY", "Progress", "bar_shown", "progress_bar", "terminal_columns"]
+
+#: How often, in seconds, the loops of ``taco evaluate`` and ``taco caption`` say how far they
+#: are where no bar is drawn (``progress_bar(..., lines_every=LINES_EVERY)``): a log file got
+#: nothing between the start-up notes and the summary (1,000 images: some 7 minutes).
+LINES_EVERY = 60.0
 
 #: ``progress(stage, done, total)``: ``stage`` is a short name ("reading", "converting",
 #: "analysis", "entropy coding", "entropy decoding", "synthesis"); ``done`` of ``total`` parts of
@@ -37,6 +45,7 @@ def progress_bar(
     unit: str,
     initial: int = 0,
     position: int | None = None,
+    lines_every: float | None = None,
 ) -> Any:
     """A tqdm bar on stderr (``sys.stderr`` now, as a test or the caller has it), drawn only
     where stderr is a terminal that takes the bar's redraws (a log file or pipe gets no bar, nor
@@ -53,7 +62,17 @@ def progress_bar(
     (``disable`` True; iterating, ``update``, ``set_postfix_str``, ``close``) and builds no
     tqdm: tqdm's first bar, even a disabled one, creates its multiprocessing lock, which fixes
     the host program's start method (a later ``multiprocessing.set_start_method("spawn")``
-    raised "context has already been set"). Imports tqdm only when it draws."""
+    raised "context has already been set"). Imports tqdm only when it draws.
+
+    ``lines_every`` (seconds; None: never): where no bar is drawn, that counter says how far it
+    is in a line on stderr once that long has passed since the start or its last line, when it
+    counts on: ``DESC: 11/20 img, 1:02 elapsed, ~0:57 left`` (the estimate from this run's
+    pace, once it has counted one; no total: the count and the time alone). A log file or pipe
+    then shows the run going; a stderr gone (its reader gone, a full disk) gets no more lines
+    and does not stop the loop; no last line is said (the caller's summary follows); control
+    characters of ``desc`` are shown as ``?``. :data:`LINES_EVERY` is the loops' choice; the
+    clock is :func:`time.monotonic`, read as this module's ``monotonic`` (a test puts its own
+    there)."""
     if _in_notebook():
         bar = _notebook_bar_class()(iterable, total=total, initial=initial, desc=desc, unit=unit,
                                     file=sys.stderr, disable=False, dynamic_ncols=True,
@@ -68,7 +87,8 @@ def progress_bar(
         # (a callable there is what tqdm keeps for it), which takes a 0-column terminal at its word
         bar.dynamic_ncols = _bar_shape
     else:
-        return _Counter(iterable, total=total, initial=initial)
+        return _Counter(iterable, total=total, initial=initial, desc=desc, unit=unit,
+                        lines_every=lines_every)
     with _SHOWN_LOCK:
         _SHOWN.add(bar)
     return bar
@@ -96,21 +116,34 @@ def bar_shown() -> bool:
 
 class _Counter:
     """What :func:`progress_bar` gives where it draws nothing: the part of a tqdm bar taco's
-    loops use, drawing nothing and building no tqdm (see there)."""
+    loops use, drawing nothing and building no tqdm (see there); with ``lines_every``, a line
+    now and then saying how far it is."""
 
     disable = True
 
-    def __init__(self, iterable: Iterable[Any] | None, *, total: int | None, initial: int) -> None:
+    def __init__(self, iterable: Iterable[Any] | None, *, total: int | None, initial: int,
+                 desc: str = "", unit: str = "it", lines_every: float | None = None) -> None:
         self.iterable = iterable
         if total is None and isinstance(iterable, Sized):
             total = len(iterable)
         self.total = total
         self.n: float = initial
+        self.initial, self.desc, self.unit, self.lines_every = initial, desc, unit, lines_every
+        self.start = self.said = monotonic() if lines_every is not None else 0.0
 
     def __iter__(self) -> Iterator[Any]:
         if self.iterable is None:
             raise TypeError("a progress counter without an iterable is updated by hand")
-        return iter(self.iterable)
+        if self.lines_every is None:
+            return iter(self.iterable)
+        return self._counted(self.iterable)
+
+    def _counted(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        """``iterable``'s items, each counted once the loop's body is done with it (as tqdm
+        counts: when the next is asked for)."""
+        for item in iterable:
+            yield item
+            self.update(1)
 
     def __len__(self) -> int:
         return self.total or 0
@@ -123,6 +156,37 @@ class _Counter:
 
     def update(self, n: float = 1) -> None:
         self.n += n
+        if self.lines_every is None:
+            return
+        now = monotonic()
+        if now - self.said >= self.lines_every:
+            self.said = now
+            self._say(self.line(now - self.start))
+
+    def _say(self, text: str) -> None:
+        """``text`` as a line on stderr, flushed (here, not by :func:`taco.messages.to_stderr`,
+        which imports this module; as there, a stderr that is gone does not stop the loop: a
+        reader gone, a full disk or a closed stream ends the lines)."""
+        stream = sys.stderr
+        if stream is None:
+            return
+        try:
+            stream.write(text + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            self.lines_every = None
+
+    def line(self, elapsed: float) -> str:
+        """How far it is after ``elapsed`` seconds: ``DESC: 11/20 img, 1:02 elapsed, ~0:57
+        left``."""
+        done = f"{self.n:,.0f}" if float(self.n).is_integer() else f"{self.n:,.1f}"
+        desc = "".join(c if c.isprintable() else "?" for c in self.desc)  # a line of a log file
+        text = f"{desc}: {done}" + (f"/{self.total:,}" if self.total is not None else "")
+        text += f" {self.unit}, {_clock(elapsed)} elapsed"
+        counted = self.n - self.initial
+        if self.total is not None and counted > 0 and elapsed > 0:
+            text += f", ~{_clock(max(0.0, self.total - self.n) * elapsed / counted)} left"
+        return text
 
     def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
         """Nothing: no bar shows it."""
@@ -135,6 +199,20 @@ class _Counter:
 
     def close(self) -> None:
         """Nothing: no bar to take away."""
+
+
+def _clock(seconds: float) -> str:
+    """``seconds`` as a clock reads them, rounded to the second: ``0:05``, ``12:34``,
+    ``1:02:03``, ``3 d 01:02:03`` (as ``taco train``'s step lines)."""
+    rest = max(0, round(seconds)) if math.isfinite(seconds) else 0
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, rest = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours:02d}:{minutes:02d}:{rest:02d}"
+    if hours:
+        return f"{hours}:{minutes:02d}:{rest:02d}"
+    return f"{minutes}:{rest:02d}"
 
 
 def terminal_columns(stream: TextIO, fallback: int = 80) -> int:

@@ -1,6 +1,7 @@
 """taco.progress.progress_bar: the one tqdm bar of taco's long loops (on stderr, drawn only on a
 terminal, as wide as it: tests/test_progress_width.py), and the four loops that draw it: ``taco
-caption``, ``taco evaluate``'s jobs and its originals' features, ``taco train``."""
+caption``, ``taco evaluate``'s jobs and its originals' features, ``taco train``; off a terminal,
+the lines the first three say now and then instead (``lines_every``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from taco.progress import progress_bar
+import taco.progress
+from taco.progress import LINES_EVERY, progress_bar
 
 
 class Terminal(io.StringIO):
@@ -84,7 +86,7 @@ def test_caption_draws_the_bar(tmp_path, calls):
     noted(caption)
     plan = CaptionPlan(tmp_path / "captions.jsonl", (tmp_path / "missing.png",), 0, False)
     caption.run_caption_plan(plan, SimpleNamespace(name="stub"), progress=True)
-    assert seen == [{"total": 1, "desc": "caption", "unit": "img"}]
+    assert seen == [{"total": 1, "desc": "caption", "unit": "img", "lines_every": LINES_EVERY}]
 
 
 def test_evaluation_jobs_draw_the_bar(tmp_path, calls):
@@ -94,7 +96,7 @@ def test_evaluation_jobs_draw_the_bar(tmp_path, calls):
     noted(runner)
     runner.run_jobs([runner.Job(0, "a.png")], lambda job: runner.JobResult({"x": 1}),
                     tmp_path / "r.csv", ["image", "setting", "x"], progress=True, desc="jpeg")
-    assert seen == [{"desc": "jpeg", "unit": "img", "position": None}]
+    assert seen == [{"desc": "jpeg", "unit": "img", "lines_every": LINES_EVERY, "position": None}]
 
 
 def test_original_features_draw_the_bar(tmp_path, calls):
@@ -106,7 +108,7 @@ def test_original_features_draw_the_bar(tmp_path, calls):
     sample = SimpleNamespace(name="a.png", image=torch.zeros(3, 2, 2))
     dataset = SimpleNamespace(names=["a.png"], images=[sample])
     assert set(measure.original_features(sets, dataset, tmp_path, progress=True)) == {"a.png"}
-    assert seen == [{"desc": "features of the originals", "unit": "img"}]
+    assert seen == [{"desc": "features of the originals", "unit": "img", "lines_every": LINES_EVERY}]
 
 
 def test_training_draws_the_bar(tmp_path, calls):
@@ -116,7 +118,7 @@ def test_training_draws_the_bar(tmp_path, calls):
     noted(run_log)
     log = run_log.RunLog(Path(tmp_path), is_main=True, progress=True, write_error=lambda p, e: e)
     log.progress_bar(10, 3).close()
-    assert seen == [{"total": 10, "initial": 3, "desc": "train", "unit": "step"}]
+    assert seen == [{"total": 10, "initial": 3, "desc": "train", "unit": "step"}]  # its own lines
 
 
 # In a Jupyter kernel the stderr is no terminal, yet the cell shows what is written there: a bar
@@ -247,3 +249,103 @@ def test_a_closed_stderr_gets_no_bar(monkeypatch):
     assert "tqdm" not in type(bar).__module__
     bar.update(2)
     bar.close()
+
+
+# Off a terminal (a log file, a pipe) no bar is drawn: a reviewer's 1,000-image taco evaluate
+# 2>log said nothing for some 7 minutes between its start-up notes and its summary. With
+# lines_every the counter says how far it is at most that often, by a fake clock here.
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The progress counter's clock, at 0 s: ``clock[0] += 25`` moves it on."""
+    now = [0.0]
+    monkeypatch.setattr(taco.progress, "monotonic", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def log_file(tmp_path, monkeypatch):
+    """``log_file()`` makes stderr a file (no terminal) and returns a function that reads what
+    was written to it (called in the test: pytest's capture sets sys.stderr again between a
+    fixture and its test)."""
+    path = tmp_path / "stderr.log"
+    with path.open("w", encoding="utf-8") as stream:
+        def install():
+            monkeypatch.setattr(sys, "stderr", stream)
+            return lambda: (stream.flush(), path.read_text())[1]
+
+        yield install
+
+
+def test_a_log_file_gets_a_line_at_most_every_lines_every(clock, log_file):
+    written = log_file()
+    bar = progress_bar(range(10), desc="jpeg on val", unit="img", lines_every=60.0)
+    assert bar.disable
+    for _ in bar:
+        clock[0] += 25.0  # each image's work: a line after the 3rd (75 s), the 6th (150 s), the 9th
+    assert written().splitlines() == [
+        "jpeg on val: 3/10 img, 1:15 elapsed, ~2:55 left",
+        "jpeg on val: 6/10 img, 2:30 elapsed, ~1:40 left",
+        "jpeg on val: 9/10 img, 3:45 elapsed, ~0:25 left",
+    ]
+    assert bar.n == 10
+
+
+def test_a_counter_updated_by_hand_says_its_lines_too(clock, log_file):
+    """As taco caption's (a batch at a time); its pace from this run's count (``initial``), and
+    without a total the count and time alone."""
+    written = log_file()
+    bar = progress_bar(total=2000, initial=1000, desc="caption", unit="img", lines_every=60.0)
+    clock[0] = 59.0
+    bar.update(8)  # not a minute yet
+    clock[0] = 120.0
+    bar.update(8)
+    bar.close()
+    bar = progress_bar(desc="features\x1b[2J\n", unit="img", lines_every=60.0)
+    clock[0] = 3725.0
+    bar.update(3)
+    assert written().splitlines() == ["caption: 1,016/2,000 img, 2:00 elapsed, ~2:03:00 left",
+                                      "features?[2J?: 3 img, 1:00:05 elapsed"]
+
+
+def test_without_lines_every_or_on_a_terminal_no_line(clock, log_file, monkeypatch):
+    written = log_file()
+    for _ in progress_bar(range(3), desc="d", unit="img"):
+        clock[0] += 100.0
+    assert written() == ""
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    for _ in progress_bar(range(3), desc="d", unit="img", lines_every=60.0):
+        clock[0] += 100.0
+    assert "elapsed" not in sys.stderr.getvalue() and "3/3" in sys.stderr.getvalue()  # the bar alone
+
+
+def test_evaluation_jobs_say_lines_in_a_log_file(tmp_path, clock, log_file):
+    from taco.evaluation import runner
+
+    written = log_file()
+
+    def work(job):
+        clock[0] += 40.0
+        return runner.JobResult({"x": 1})
+
+    runner.run_jobs([runner.Job(i, f"{i}.png") for i in range(4)], work, tmp_path / "r.csv",
+                    ["image", "setting", "x"], progress=True, desc="jpeg on val")
+    assert written().splitlines() == ["jpeg on val: 2/4 img, 1:20 elapsed, ~1:20 left",
+                                      "jpeg on val: 4/4 img, 2:40 elapsed, ~0:00 left"]
+
+
+def test_a_stderr_gone_ends_the_lines_not_the_loop(clock, monkeypatch):
+    class Gone(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            Gone.writes += 1
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stderr", Gone())
+    done = []
+    for i in progress_bar(range(5), desc="d", unit="img", lines_every=60.0):
+        clock[0] += 100.0
+        done.append(i)
+    assert done == [0, 1, 2, 3, 4] and Gone.writes == 1

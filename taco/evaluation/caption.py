@@ -38,7 +38,7 @@ from ..errors import Interrupted, TacoError, TacoValueError, TacoWarning, warn_a
 from ..jsonfiles import read_json
 from ..locks import FolderLock, ForkSafeLock
 from ..messages import count, shown_path
-from ..progress import progress_bar
+from ..progress import LINES_EVERY, progress_bar
 from .caption_plan import (
     CaptionPlan,
     NoImagesError,
@@ -327,7 +327,8 @@ def _run_plan(plan: CaptionPlan, captioner: Captioner, batch_size: int, progress
     todo, newline_owed = plan.todo, plan.newline_owed
     unreadable: list[str] = []
     blank: list[str] = []
-    bar = progress_bar(total=len(todo), desc="caption", unit="img") if progress and todo else None
+    bar = (progress_bar(total=len(todo), desc="caption", unit="img", lines_every=LINES_EVERY)
+           if progress and todo else None)
     written = done = 0  # captions written; images done (captioned, unreadable, blank)
     try:
         for start in range(0, len(todo), batch_size):

@@ -38,7 +38,7 @@ from taco.metrics import (
     fid_from_features,
     mmd_rbf,
 )
-from taco.progress import progress_bar
+from taco.progress import LINES_EVERY, progress_bar
 
 from .defaults import FID_FEATURE_DIMS, FID_MIN_IMAGES, FID_MODES
 
@@ -461,7 +461,7 @@ def original_features(
         store = FeatureStore(folder, "orig")
         it: Iterable[tuple[int, str]] = todo
         if progress:
-            it = progress_bar(todo, desc="features of the originals", unit="img")
+            it = progress_bar(todo, desc="features of the originals", unit="img", lines_every=LINES_EVERY)
         for i, name in it:
             sample = dataset.images[i]
             if sample.name != name:

@@ -39,7 +39,7 @@ from ..distributed import DistEnv
 from ..errors import Interrupted, TacoError
 from ..fileobjects import own_file_problem
 from ..messages import count, shown_path
-from ..progress import progress_bar
+from ..progress import LINES_EVERY, progress_bar
 from ..recipe import IMAGE_METRICS
 
 __all__ = ["FLUSH_EVERY", "FLUSH_SECONDS", "RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult",
@@ -605,7 +605,7 @@ def run_jobs(
 
     iterator: Iterable[Job] = mine
     if progress and mine:
-        iterator = progress_bar(mine, desc=desc, unit="img",
+        iterator = progress_bar(mine, desc=desc, unit="img", lines_every=LINES_EVERY,
                                 position=dist.rank if dist.world_size > 1 else None)
     flushed = time.monotonic()
     try:
