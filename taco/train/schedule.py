@@ -168,7 +168,9 @@ class StopSignals:
     """While a run trains: the first SIGINT, SIGTERM or SIGHUP asks it to stop after the step
     in hand, with a checkpoint (:attr:`signum` says which came; with ``announce``, one line on
     standard error says so, written straight to the stream: a handler must not wait for a lock
-    the interrupted code may hold, as a progress bar's); a second one (not the first repeated
+    the interrupted code may hold, as a progress bar's, so it starts on a line of its own only
+    where :attr:`bar`, the run's progress bar, is drawn, and a log file gets no blank line before
+    it); a second one (not the first repeated
     within :data:`REPEAT_S`) stops it at once, as it would have without this (the handler from
     before runs: a KeyboardInterrupt, or the signal's default action). The line starts with
     ``says`` (``taco train: SIGINT: stopping after this step, ...``).
@@ -186,6 +188,11 @@ class StopSignals:
         self.announce = announce
         self.says = says  # the announcement's prefix (a train() called from Python: "train")
         self.signum: int | None = None
+        #: The run's progress bar (a tqdm bar, or taco.progress's counter where none is drawn),
+        #: set by the run once it has one: the announcement leaves its line where it is drawn.
+        #: Read from its ``disable`` alone: taco.progress.bar_shown takes a lock, which the code
+        #: a signal interrupts may hold.
+        self.bar: Any = None
         self.first_at = 0.0  # when the first signal came (time.monotonic)
         self.previous: dict[int, Any] = {}
         self.pid = os.getpid()
@@ -221,7 +228,9 @@ class StopSignals:
             self.signum, self.first_at = signum, time.monotonic()
             if self.announce:
                 name = signal.Signals(signum).name
-                line = (f"\n{self.says}: {name}: stopping after this step, with a checkpoint "
+                drawn = self.bar is not None and not getattr(self.bar, "disable", True)
+                line = (("\n" if drawn else "")  # below the bar's line; a log gets no blank line
+                        + f"{self.says}: {name}: stopping after this step, with a checkpoint "
                         f"(another {name} stops at once, losing the steps since the last one)\n")
                 with contextlib.suppress(OSError, ValueError):
                     os.write(sys.stderr.fileno(), line.encode())

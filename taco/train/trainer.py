@@ -603,6 +603,7 @@ class Trainer:
             try:
                 self._open_log()
                 bar = self.log.progress_bar(self.total_steps, p.step)
+                stop.bar = bar  # its announcement goes below a drawn bar, a log gets no blank line
                 t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
                 self._fit_start = t_start
                 validated = p.step  # the step of the last validation

@@ -3,13 +3,15 @@ a reader of ``tail -f log`` must tell a running job from a hung one. The caption
 run with ``data_on_device`` (an hour for COCO's 414,000 captions on a CPU) was silent: the first
 line came once the set-up was done. Its step lines gave no times (``step 10/400: loss ... 4.81
 img/s``), a checkpoint was not marked (after a SIGKILL the log did not say one was there), and a
-run that reached its time limit did not say how to go on."""
+run that reached its time limit did not say how to go on. A signal's announcement put a blank
+line before itself."""
 
 from __future__ import annotations
 
 import io
 import re
 import shlex
+import signal
 import sys
 
 import pytest
@@ -21,7 +23,7 @@ from taco.text import get_text_encoder
 from taco.train import load_config, train
 from taco.train.caption_embeddings import CaptionTable
 from taco.train.run_log import NO_ESTIMATE_S, clock, step_times
-from taco.train.schedule import TimeBudget
+from taco.train.schedule import StopSignals, TimeBudget
 
 
 class Terminal(io.StringIO):
@@ -119,3 +121,26 @@ def test_a_run_stopped_by_its_time_limit_says_how_to_go_on(tmp_path, tiny, capsy
     monkeypatch.undo()  # an hour left
     assert taco_main(shlex.split(go_on)[1:]) == 0  # it goes on, to max_steps
     assert capsys.readouterr().err.splitlines()[-1].startswith("done: 10 steps ")
+
+
+class Bar:
+    """A progress bar as the announcement sees it: drawn, or not (taco.progress's counter)."""
+
+    def __init__(self, disable: bool) -> None:
+        self.disable = disable
+
+
+@pytest.mark.parametrize("bar,first", [(None, "taco train: SIGTERM: stopping after this step"),
+                                       (Bar(disable=True), "taco train: SIGTERM: stopping after this step"),
+                                       (Bar(disable=False), "\ntaco train: SIGTERM: stopping after this step")])
+def test_a_signals_announcement_leaves_a_log_no_blank_line(tmp_path, monkeypatch, bar, first):
+    """The announcement began with a line feed, there to leave a bar's line, and every log got a
+    blank line before it."""
+    with (tmp_path / "log").open("w") as log:
+        monkeypatch.setattr(sys, "stderr", log)
+        with StopSignals(says="taco train") as stop:
+            stop.bar = bar
+            stop.request(signal.SIGTERM, None)
+    said = (tmp_path / "log").read_text()
+    assert said.startswith(first) and said.count("\n") == 1 + first.count("\n"), said
+    assert said.endswith("(another SIGTERM stops at once, losing the steps since the last one)\n")
