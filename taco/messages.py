@@ -26,31 +26,43 @@ __all__ = ["SHOWN_PATH_LIMIT", "count", "did_you_mean", "docs_ref", "locale_hint
            "utf8_names", "warning_printer"]
 
 
-#: The zero-width non-joiner and joiner: unprintable to Python (format characters), but parts of
-#: words (Persian, Indic scripts) and of emoji (a family, a rainbow flag), that no message escapes.
-_JOINERS = "\u200c\u200d"
+#: Format characters, unprintable to Python, that are parts of text and that no message escapes:
+#: the zero-width non-joiner and joiner (words of Persian and Indic scripts, emoji: a family, a
+#: rainbow flag), the zero-width space (the word breaks of Thai, Khmer, Lao, Burmese text), and the
+#: weak bidi marks ALM, LRM and RLM (U+061C, U+200E, U+200F: in Arabic and Hebrew names, where a
+#: mark may set where a number or bracket goes; one cannot reverse the rest of a line as an
+#: override or isolate does).
+_SHOWN_FORMAT = "\u200c\u200d\u200b\u061c\u200e\u200f"
 
 
 def one_line(text: str, limit: int = 80) -> str:
     """``text`` with whitespace runs as one space, other unprintable characters (control and
-    escape codes, bidi controls, invisible ones: what :func:`shown_path` escapes, and more) as
-    ``?``, cut to ``limit`` characters (ending ``...``). The zero-width non-joiner and joiner
-    (U+200C, U+200D) stay, as :func:`shown_path` keeps them: emoji and Persian or Indic words
-    need them."""
-    text = "".join(c if c.isprintable() or c in _JOINERS else "?" for c in " ".join(text.split()))
+    escape codes, bidi overrides and isolates, invisible ones: what :func:`shown_path` escapes,
+    and more) as ``?``, cut to ``limit`` characters (ending ``...``). The zero-width non-joiner,
+    joiner and space and the bidi marks ALM, LRM, RLM (:data:`_SHOWN_FORMAT`) stay, as
+    :func:`shown_path` keeps them: emoji, Persian, Indic, Thai, Arabic and Hebrew text need
+    them."""
+    text = "".join(c if c.isprintable() or c in _SHOWN_FORMAT else "?" for c in " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 #: What a file's name must not put into a message as it is: the C0 controls (line feed, carriage
 #: return, ESC, ...), DEL, the C1 controls (NEL, CSI, ...), the line and paragraph separators, the
-#: bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069: a right-to-left override
-#: shows the rest of the line reversed, ``photo\u202egnp.exe`` as ``photoexe.png``, in a terminal
-#: or CI log viewer that lays out bidi text), the invisible zero-width space, word joiner
-#: and byte-order mark (U+200B, U+2060, U+FEFF: ``g\u200bh.png`` looks like ``gh.png``), and lone
-#: surrogates (surrogateescape's stand-ins for the bytes of a name that is not UTF-8). The
-#: zero-width non-joiner and joiner stay (:data:`_JOINERS`).
-_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060"
-                         r"\u2066-\u2069\ufeff\ud800-\udfff]")
+#: bidi embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069: a right-to-left
+#: override shows the rest of the line reversed, ``photo\u202egnp.exe`` as ``photoexe.png``, in a
+#: terminal or CI log viewer that lays out bidi text), the invisible word joiner and byte-order
+#: mark (U+2060, U+FEFF: ``g\u2060h.png`` looks like ``gh.png``), and lone surrogates
+#: (surrogateescape's stand-ins for the bytes of a name that is not UTF-8). The zero-width
+#: non-joiner, joiner and space and the weak bidi marks stay (:data:`_SHOWN_FORMAT`): Thai
+#: names break words with U+200B, Arabic and Hebrew ones may hold an RLM.
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]")
+
+#: What :func:`unprintable` refuses in a text given to be shown (a ``--label``): the C0 controls,
+#: DEL, the C1 controls, the line and paragraph separators (each breaks a line or drives the
+#: terminal) and the bidi embeddings, overrides and isolates (each can reverse the rest of a
+#: line). Of what :func:`shown_path` escapes, the word joiner and byte-order mark are taken:
+#: invisible, not harmful, and shown escaped wherever they are shown.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
 
 
 #: The most characters :func:`shown_path` gives of a path that may be a file's contents: a str of
@@ -83,24 +95,26 @@ def shown_path(path: object, limit: int | None = None) -> str:
 def unprintable(text: str) -> str | None:
     """What keeps ``text`` (a curve's label, a caption mode's text) from being shown as it is in
     a line of a message, a summary or a Markdown table, None when nothing does: its first
-    character that :func:`shown_path` escapes (a control character such as a line feed, which
-    would end the line and start a forged one, or ESC, which drives the terminal; a line or
-    paragraph separator, a bidi control, ...), where it is (1-based) and its code point, e.g.
-    ``a control character at character 2, U+001B``, ``a line separator at character 5,
-    U+2028``; a lone surrogate is left to :func:`lone_surrogate`, whose words say what it may
-    have been. ``taco evaluate --label`` and ``fixed:TEXT`` refuse such text
-    (:func:`taco.evaluation.defaults.caption_mode_problem`, before torch loads), and
-    :func:`taco.evaluation.result_files.read_result` a label holding it."""
-    if shown_path(text) == text:
+    character of :data:`_UNPRINTABLE` (a control character such as a line feed, which would end
+    the line and start a forged one, or ESC, which drives the terminal; a line or paragraph
+    separator; a bidi embedding, override or isolate, which can show the rest of the line
+    reversed), where it is (1-based) and its code point, e.g. ``a control character at
+    character 2, U+001B``, ``a line separator at character 5, U+2028``, ``a right-to-left
+    override at character 3, U+202E``. Text of any script is taken, with the marks it may need
+    (the zero-width space of Thai, an RLM or ALM in Arabic or Hebrew, a word joiner, a byte-order
+    mark: the last two are shown escaped, :func:`shown_path`); a lone surrogate is left to
+    :func:`lone_surrogate`, whose words say what it may have been. ``taco evaluate --label``,
+    ``--anchor``, ``--title``, ``taco import-captions --captioner`` and ``fixed:TEXT`` refuse such
+    text (:func:`taco.evaluation.defaults.caption_mode_problem`, before torch loads); a result
+    file's label holding one is read and shown escaped."""
+    found = _UNPRINTABLE.search(text)
+    if found is None:
         return None
-    at, char = next(((i, c) for i, c in enumerate(text)
-                     if shown_path(c) != c and not "\ud800" <= c <= "\udfff"), (-1, ""))
-    if not char:  # lone surrogates only
-        return None
+    char = found.group()
     name = unicodedata.name(char, "").lower()  # a line separator, ...
-    kind = ("a control character" if unicodedata.category(char) == "Cc" else f"a {name}" if name
-            else "an unprintable character")
-    return f"{kind} at character {at + 1}, U+{ord(char):04X}"
+    kind = ("a control character" if unicodedata.category(char) == "Cc"
+            else f"{'an' if name[:1] in 'aeiou' else 'a'} {name}" if name else "an unprintable character")
+    return f"{kind} at character {found.start() + 1}, U+{ord(char):04X}"
 
 
 def shell_word(path: object, words: str | None = None) -> str:

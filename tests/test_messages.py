@@ -65,16 +65,15 @@ def test_did_you_mean_folds_case_as_unicode_does_not_only_lowercase() -> None:
     assert did_you_mean("MASS", ["maß"]) == " (did you mean 'maß'?)"
 
 
-#: The bidi controls (ALM, LRM, RLM, LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI) and the
-#: invisible zero-width space, word joiner and byte-order mark.
-BIDI_AND_INVISIBLE = ("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-                      "\u200b\u2060\ufeff")
+#: The bidi embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI), which
+#: can show the rest of a line reversed, and the invisible word joiner and byte-order mark.
+BIDI_AND_INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2060\ufeff"
 
 
 @pytest.mark.parametrize("char", BIDI_AND_INVISIBLE)
 def test_a_name_s_bidi_controls_and_invisible_characters_are_shown_escaped(char):
     r"""``[8/14] h/f\u202egnp.exe.png -> out/...`` showed the rest of the line reversed in a
-    terminal or CI log viewer that lays out bidi text, and ``g\u200bh.png`` looked like
+    terminal or CI log viewer that lays out bidi text, and ``g\u2060h.png`` looked like
     ``gh.png``: shown_path writes them as repr does (as ``taco models`` said such a name), and
     one_line as ``?``, as it does every other character shown_path escapes."""
     name = f"h/f{char}gnp.exe.png"
@@ -85,17 +84,49 @@ def test_a_name_s_bidi_controls_and_invisible_characters_are_shown_escaped(char)
 
 @pytest.mark.parametrize("text", ["\U0001f469\u200d\U0001f469\u200d\U0001f467 family.png",  # one emoji
                                   "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.png",  # Persian: a ZWNJ
-                                  "\u0915\u094d\u200d\u0937.png"])  # Devanagari: a ZWJ
-def test_the_zero_width_joiner_and_non_joiner_are_kept_by_every_escaper(text):
-    """Emoji and Persian or Indic words need U+200C and U+200D: neither shown_path nor one_line
-    (which wrote them as ``?``) changes them."""
+                                  "\u0915\u094d\u200d\u0937.png",  # Devanagari: a ZWJ
+                                  "\u0e20\u0e32\u0e29\u0e32\u200b\u0e44\u0e17\u0e22",  # Thai: a ZWSP between words
+                                  "\u0646\u0645\u0648\u0630\u062c \u200f(RTL)",  # Arabic: an RLM
+                                  "\u05d3\u05d5\u05d7 \u200e2024\u200e.png",  # Hebrew: LRMs
+                                  "\u0661\u061c-\u0662"])  # an ALM
+def test_the_joiners_zero_width_space_and_bidi_marks_are_kept_by_every_escaper(text):
+    """Emoji and Persian or Indic words need U+200C and U+200D, Thai text breaks words with
+    U+200B, Arabic and Hebrew names hold ALM, LRM and RLM (U+061C, U+200E, U+200F), which
+    cannot reverse a line as an override does: neither shown_path nor one_line (which wrote
+    them as ``?``) changes them. b13ed926 escaped the zero-width space and the marks, so a Thai
+    or Arabic label read ``\\u200b`` in every line, and ``taco evaluate --label`` refused it."""
     assert shown_path(text) == text == one_line(text)
 
 
 def test_one_line_hides_every_character_shown_path_escapes():
     escaped = [chr(c) for c in range(0x10000) if shown_path(chr(c)) != chr(c)]
-    assert len(escaped) == 32 + 33 + 2 + 15 + 2048  # C0, DEL and C1, U+2028/9, bidi and invisible, surrogates
+    assert len(escaped) == 32 + 33 + 2 + 11 + 2048  # C0, DEL and C1, U+2028/9, bidi and invisible, surrogates
     assert [c for c in escaped if one_line(f"a{c}b") == f"a{c}b"] == []
+
+
+@pytest.mark.parametrize("text, said", [
+    ("JPEG | ours", None), ("\u00e9l\u00e8ve \u6f22\u5b57 \u00a0", None), ("a\udcffb", None),
+    ("\u0e20\u0e32\u0e29\u0e32\u200b\u0e44\u0e17\u0e22", None),  # Thai, a ZWSP between its words
+    ("\u0646\u0645\u0648\u0630\u062c \u0639\u0631\u0628\u064a \u200f(RTL)", None),  # Arabic, an RLM
+    ("\u200eA\u061cB", None), ("a\u2060b\ufeff", None),  # LRM, ALM, word joiner, BOM: shown escaped
+    ("a\x00b", "a control character at character 2, U+0000"),
+    ("ab\x7f", "a control character at character 3, U+007F"),
+    ("Tab\tbed", "a control character at character 4, U+0009"),
+    ("L\x85", "a control character at character 2, U+0085"),
+    ("\udcff\x1b", "a control character at character 2, U+001B"),  # the surrogate is lone_surrogate's
+    ("a\u2029", "a paragraph separator at character 2, U+2029"),
+    ("photo\u202egnp.exe", "a right-to-left override at character 6, U+202E"),
+    ("\u2066x", "a left-to-right isolate at character 1, U+2066"),
+    ("ab\u202a", "a left-to-right embedding at character 3, U+202A"),
+])
+def test_unprintable_names_the_first_character_that_breaks_or_reverses_a_line(text, said):
+    """What ``--label``, ``--anchor``, ``--title``, ``--captioner`` and ``fixed:TEXT`` refuse:
+    control characters, line breaks and the bidi embeddings, overrides and isolates; text of
+    any script with the marks it needs is taken (b13ed926 and 6bf5360 refused the RLM of an
+    Arabic label and the ZWSP of a Thai one, 'give printable text')."""
+    from taco.messages import unprintable
+
+    assert unprintable(text) == said
 
 
 @pytest.mark.parametrize("name", ["runs/x", "my runs/r 1", "it's here", "-x", "--out dir", "-", "a;b $(rm)"])

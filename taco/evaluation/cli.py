@@ -65,9 +65,11 @@ def _text_arg(text: str) -> str:
     (:func:`taco.messages.lone_surrogate`); matplotlib cannot draw it, nor a UTF-8 results file
     hold it. Where its bytes are UTF-8 text the locale's encoding could not read (``LC_ALL=C``),
     the refusal says how to have them read (:func:`taco.messages.locale_hint`). One holding a
-    control character or line break is refused too
-    (:func:`taco.messages.unprintable`): the summary lines and tables print a
-    label, where a line feed would start a forged line and an ESC drive the terminal."""
+    control character, line break or bidi override or isolate is refused too
+    (:func:`taco.messages.unprintable`): the summary lines and tables print a label, where a
+    line feed would start a forged line, an ESC drive the terminal and U+202E show the rest of
+    the line reversed. Text of any script is taken with the marks it may need (a Thai
+    zero-width space, an Arabic RLM)."""
     bad = lone_surrogate(text)
     if bad is not None:
         hint = locale_hint(text)

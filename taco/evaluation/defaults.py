@@ -53,7 +53,8 @@ def caption_mode_problem(spec: str) -> str | None:
     """The sentence refusing ``spec`` as a caption mode (``--caption-mode``, an item of
     ``--compare-caption-modes``), or None for one of :data:`CAPTION_MODE_WORDS` or a
     ``fixed:TEXT`` with some text, printable on one line (:func:`taco.messages.unprintable`:
-    the text is in the run's label, which summary lines and tables print): the check of
+    the text is in the run's label, which summary lines and tables print; no control character,
+    line break or bidi override, while a caption of any script is taken): the check of
     :meth:`~taco.evaluation.evaluate.CaptionMode.parse`, and of ``taco evaluate`` before torch
     loads (:func:`config_problem`)."""
     kind, sep, text = spec.partition(":")

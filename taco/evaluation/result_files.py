@@ -18,7 +18,7 @@ from typing import Any
 
 from ..checks import is_int, is_number
 from ..jsonfiles import format_problem, is_file_name, read_json_object
-from ..messages import lone_surrogate, unprintable
+from ..messages import lone_surrogate
 from ..recipe import IMAGE_METRICS
 from .bdrate import METRIC_ORDER
 from .runner import ResultsFileError, read_rows
@@ -111,11 +111,14 @@ def result_problem(result: dict[str, Any]) -> str | None:
     (or null), ``set_metrics`` (and its ``fid``) and ``bpp_gap`` objects where present; ``points`` a list of objects whose
     :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` and ``bpp_<metric>`` above 0: every
     file taco or a codec writes has bytes); no text that is not UTF-8 (a ``\\udc80`` escape, a lone
-    surrogate: matplotlib cannot draw it nor a UTF-8 file hold it); a ``label`` (and
-    ``matched_to_label``) without a control character or line break (:func:`taco.messages.unprintable`: the
-    summary lines and the BD table print it, where a ``\\n`` would start a forged line and an
-    ESC drive the terminal; taco refuses such a ``--label``). The header of a run that has
-    just started (no ``points`` yet) passes."""
+    surrogate: matplotlib cannot draw it nor a UTF-8 file hold it). A ``label`` (or
+    ``matched_to_label``) may hold any other character, as results of every taco version are
+    read alike: one holding a tab, a line break or an ESC (written by a taco that took such a
+    ``--label``; taco refuses one now, :func:`taco.messages.unprintable`) is shown escaped
+    in the lines and tables that show it (``\\t``, :func:`taco.messages.shown_path`: the summary
+    lines, the BD table), and an RLM or zero-width space in an Arabic or Thai label is text like
+    any other. The header of a run that has just started (no ``points``
+    yet) passes."""
     bad = _not_utf8(result)
     if bad:
         return bad
@@ -127,9 +130,6 @@ def result_problem(result: dict[str, Any]) -> str | None:
             return f"its {key} is not a string" if key in result else f"it has no {key}"
     if not result["label"]:  # taco labels a run with its model id or codec where --label is ""
         return "its label is empty"
-    for key in ("label", "matched_to_label"):  # printed in lines and tables: no ESC, no line break
-        if isinstance(result.get(key), str) and (bad := unprintable(result[key])):
-            return f"its {key} has {bad}"
     if "codec" in result and not isinstance(result["codec"], str):
         return "its codec is not a string"
     for key in ("lpips_input", "matched_to", "matched_to_label"):

@@ -52,6 +52,24 @@ def test_caption_mode_parse_refuses_a_line_break():
     assert CaptionMode.parse("fixed:a cat | a dog").text == "a cat | a dog"  # printable: taken
 
 
+@pytest.mark.parametrize("text", ["\u0e41\u0e21\u0e27\u200b\u0e1a\u0e19\u200b\u0e42\u0e0b\u0e1f\u0e32",  # Thai
+                                  "\u0642\u0637\u0629 \u200f(\u0623\u0631\u064a\u0643\u0629)",  # Arabic, an RLM
+                                  "\u200ea cat\u061c", "a\u2060cat\ufeff"])
+def test_a_fixed_caption_of_any_script_with_its_marks_is_taken(text):
+    """A Thai caption (its words broken by zero-width spaces) or an Arabic one holding an RLM
+    was refused as a control character is ('its text has a zero width space at character 4')."""
+    from taco.evaluation.defaults import caption_mode_problem
+
+    assert caption_mode_problem(f"fixed:{text}") is None
+    assert CaptionMode.parse(f"fixed:{text}").text == text
+
+
+def test_a_fixed_caption_with_a_bidi_override_is_refused():
+    """U+202E shows the rest of its line reversed: the run's label, in every summary line."""
+    with pytest.raises(EvaluationError, match="its text has a right-to-left override at character 6, U\\+202E"):
+        CaptionMode.parse("fixed:a cat\u202etac a")
+
+
 def _comparison(mode: str, dataset: str = "photos") -> dict:
     na = {"n": 0}
     return {"reference": "true", "bootstrap": {"confidence": 0.95}, "model": {"tag": "taco-x-0123abcd"},

@@ -149,6 +149,8 @@ CONTROL = {  # text -> what the refusal names
     "Tab\tbed": "a control character at character 4, U+0009",
     "L\u2028FORGED": "a line separator at character 2, U+2028",
     "L\x85FORGED": "a control character at character 2, U+0085",
+    "photo\u202egnp.exe": "a right-to-left override at character 6, U+202E",
+    "L\u2067x": "a right-to-left isolate at character 2, U+2067",
 }
 TEXT_OPTIONS = {  # the command line before the text
     "evaluate --label": ["evaluate", "DATA", "-m", "elic-tiny", "--label"],
@@ -160,7 +162,8 @@ TEXT_OPTIONS = {  # the command line before the text
 
 
 @pytest.mark.parametrize("before", TEXT_OPTIONS.values(), ids=TEXT_OPTIONS.keys())
-@pytest.mark.parametrize("text, said", CONTROL.items(), ids=["escape", "line feed", "tab", "U+2028", "NEL"])
+@pytest.mark.parametrize("text, said", CONTROL.items(),
+                         ids=["escape", "line feed", "tab", "U+2028", "NEL", "RLO", "RLI"])
 def test_text_with_control_characters_is_refused_in_one_line(taco_main, tmp_path, capsys, before, text, said):
     """``--label "$(printf 'L\\e]0;pwned\\a\\nFORGED')"`` set the terminal's title and printed a
     forged line ``FORGED (taco-minilm-small-q4) on capr (2 images): ...`` in the summary (and the
@@ -177,8 +180,69 @@ def test_text_with_control_characters_is_refused_in_one_line(taco_main, tmp_path
     assert not (tmp_path / "out").exists()
 
 
+#: Text of other scripts with the format characters it may need: refused by 6bf5360 ('give
+#: printable text on one line'), though a line shows it as it is (the word joiner and BOM escaped).
+SCRIPTS = {
+    "Thai ZWSP": "\u0e20\u0e32\u0e29\u0e32\u200b\u0e44\u0e17\u0e22",
+    "Arabic RLM": "\u0646\u0645\u0648\u0630\u062c \u0639\u0631\u0628\u064a \u200f(RTL)",
+    "Hebrew LRM": "\u05de\u05d5\u05d3\u05dc \u200eA",
+    "ALM": "\u0661\u061c-\u0662",
+    "word joiner": "Nah\u2060kauf",
+    "BOM": "\ufeffTACO",
+}
+
+
+@pytest.mark.parametrize("before", TEXT_OPTIONS.values(), ids=TEXT_OPTIONS.keys())
+@pytest.mark.parametrize("text", SCRIPTS.values(), ids=SCRIPTS.keys())
+def test_text_of_any_script_with_its_marks_is_taken(before, text):
+    """``--label "$(printf '\u0e20\u0e32\u0e29\u0e32\u200b\u0e44\u0e17\u0e22')"`` (Thai, whose
+    words a zero-width space breaks) or an Arabic label holding an RLM was refused ('holds a
+    zero width space at character 5, U+200B: give printable text on one line')."""
+    from taco.cli import build_parser
+
+    words = [*before, text, "-o", "out"]
+    args = build_parser(words).parse_args(words)
+    value = getattr(args, before[-1].lstrip("-"))
+    assert value == ([text] if before[-1] == "--label" else text)
+
+
+@pytest.mark.parametrize("text", [SCRIPTS["Thai ZWSP"], SCRIPTS["Arabic RLM"], SCRIPTS["word joiner"]])
+def test_a_library_label_of_any_script_is_taken(tmp_path, text):
+    """EvalConfig's label passes its check: the run goes on to the (empty) folder."""
+    (tmp_path / "empty").mkdir()
+    cfg = EvalConfig(datasets=[str(tmp_path / "empty")], models=["elic-tiny"], label=text, output=tmp_path / "out")
+    with pytest.raises(TacoError) as raised:
+        run_evaluation(cfg)
+    assert "no images" in str(raised.value) and "--label" not in str(raised.value)
+
+
+def test_a_new_run_plots_beside_an_older_result_of_an_arabic_label(taco_main, folder_factory, tmp_path, capsys):
+    """A result an earlier taco wrote with ``--label`` Arabic text holding an RLM made every new
+    ``taco evaluate`` into its folder code everything and then stop at the plot ('not a taco
+    evaluation result (its label has a right-to-left mark at character 12, U+200F)', exit 2),
+    leaving rd.png and the BD table stale. It is read, and in the table under its label."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    args = ["evaluate", str(folder), "--classic", "jpeg", "--qualities", "jpeg=50,80", "--crop", "0",
+            "--fid", "off", "--cmmd-clip", "off", "--bootstrap", "0", "--quiet", "-o", str(tmp_path / "ev")]
+    assert taco_main(args) == 0
+    results = tmp_path / "ev" / "photos"
+    jpeg = json.loads((results / "jpeg.json").read_text(encoding="utf-8"))
+    label = SCRIPTS["Arabic RLM"]
+    older = {**{k: jpeg[k] for k in ("format", "version", "complete", "dataset", "lpips_input")},
+             "kind": "learned", "label": label, "codec": "taco", "model": None,
+             "points": [{**p, "setting": "", "bpp": p["bpp"] * 0.9} for p in jpeg["points"]]}
+    (results / "older.json").write_text(json.dumps(older, ensure_ascii=False), encoding="utf-8")
+    (results / "rd.png").unlink()
+    capsys.readouterr()
+    assert taco_main(args) == 0
+    out = capsys.readouterr().out
+    assert any(line.startswith(f"| {label} | ") for line in out.splitlines()), out
+    assert f"| {label} | " in (results / "rd.bdrate.md").read_text(encoding="utf-8")
+    assert (results / "rd.png").is_file()
+
+
 def test_a_library_label_with_a_control_character_is_refused(tmp_path):
-    """EvalConfig's label would be the results' label, which read_result refuses."""
+    """EvalConfig's label would be the results' label, printed in summary lines and tables."""
     cfg = EvalConfig(datasets=[str(tmp_path)], models=["elic-tiny"], label="a\x1b[2Jb",
                      output=tmp_path / "out")
     with pytest.raises(EvaluationError, match=r"^--label 'a\\x1b\[2Jb' has a control character at "
