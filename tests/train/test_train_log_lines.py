@@ -16,6 +16,7 @@ import sys
 
 import pytest
 
+from taco import progress as progress_module
 from taco.cli import main as taco_main
 from taco.messages import shell_word
 from taco.progress import bar_shown
@@ -55,8 +56,26 @@ def test_the_caption_table_draws_a_bar_of_captions_on_a_terminal(monkeypatch):
     assert not bar_shown()  # closed
 
 
+def test_a_log_is_told_how_far_the_caption_encoding_is(monkeypatch):
+    """No bar in a log file: a line a minute instead (the counter's, taco.progress.LINES_EVERY)."""
+    now = [0.0]
+
+    def minutes() -> float:
+        now[0] += 61
+        return now[0]
+
+    monkeypatch.setattr(progress_module, "monotonic", minutes)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    CaptionTable.encode([f"a photo of thing {i}" for i in range(5)], get_text_encoder("clip-tiny"),
+                        {"name": "clip-tiny"}, "cpu", batch_size=2, progress=True)
+    lines = sys.stderr.getvalue().splitlines()
+    assert lines and all(re.fullmatch(r"captions: \d/5 caption, \d+:\d\d elapsed, ~\d+:\d\d left", line)
+                         for line in lines), lines
+
+
 @pytest.mark.parametrize("progress", [True, False])
 def test_no_bar_where_stderr_is_a_log_or_none_is_asked(monkeypatch, progress):
+    monkeypatch.setattr(progress_module, "monotonic", lambda: 0.0)  # no minute goes by
     monkeypatch.setattr(sys, "stderr", Terminal() if not progress else io.StringIO())
     CaptionTable.encode(["a cat", "a cup"], get_text_encoder("clip-tiny"), {"name": "clip-tiny"}, "cpu",
                         progress=progress)
