@@ -444,12 +444,16 @@ def cmd_caption(args: argparse.Namespace) -> int:
 
 
 def cmd_import_captions(args: argparse.Namespace) -> int:
-    from ..cli.files import is_stdout, refuse_stdout, refuse_system_name
+    from ..cli.files import is_stdout, refuse_stdout, refuse_system_name, stdout_data_problem
     from .import_captions import CaptionImportError, import_captions, write_captions_jsonl
 
     if args.output == "-":  # standard output to taco compress and decompress: said as every command says it
         refuse_stdout(args.output, "import-captions", "a captions file", "captions.jsonl", dash="./-/")
-    if not is_stdout(args.output):  # -o /dev/stdout -f and a device or pipe (-o /dev/null -f) are written into
+    if is_stdout(args.output):  # -o /dev/stdout -f: not closed (>&-: the JSONL lost), nor shared with
+        problem = stdout_data_problem("-o FILE", text=True)  # stderr (2>&1: the report line in the JSONL)
+        if problem:
+            raise CLIError(problem)
+    else:  # a device or pipe (-o /dev/null -f) is written into
         refuse_system_name(args.output, "import-captions")  # not a file made inside /dev or /proc
     out, new_folder = _captions_output(args.output)
     if out != Path(args.output):  # -o FOLDER: its captions.jsonl is taco's name, never a link

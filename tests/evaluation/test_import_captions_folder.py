@@ -5,8 +5,15 @@ is created and gets DIR/captions.jsonl, as ``taco compress -o x/`` takes a folde
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -88,3 +95,36 @@ def test_a_name_under_dev_or_proc_is_refused(taco_main, ofa, capsys, given):
 def test_the_null_device_is_still_written_into(taco_main, ofa, capsys):
     assert taco_main(["import-captions", str(ofa), "-o", "/dev/null", "-f"]) == 0
     assert capsys.readouterr().out.startswith("/dev/null: ")
+
+
+def _to_dev_stdout(ofa: Path, **streams: Any) -> subprocess.CompletedProcess[bytes]:
+    """``python -m taco import-captions OFA -o /dev/stdout -f`` with the ``streams`` given."""
+    return subprocess.run([sys.executable, "-m", "taco", "import-captions", str(ofa), "-o", "/dev/stdout", "-f"],
+                          stdin=subprocess.DEVNULL, timeout=300, **streams,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_dev_stdout_closed_is_refused_not_written_into_the_null_device(ofa):
+    """``-o /dev/stdout -f >&-`` exited 0, the captions gone: taco points a closed descriptor 1 at
+    the null device."""
+    r = _to_dev_stdout(ofa, stdout=None, stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1))
+    assert r.returncode == 2
+    assert r.stderr.decode() == ("taco import-captions: error: standard output is closed: redirect it "
+                                 "(> FILE, | ...) or give -o FILE\n")
+
+
+@pytest.mark.parametrize("into", ["file", "pipe"])
+def test_dev_stdout_shared_with_stderr_is_refused(ofa, tmp_path, into):
+    """``-o /dev/stdout -f > caps.jsonl 2>&1`` wrote the report line into the JSONL (exit 0); a pipe
+    both go to (``2>&1 | cat``) the same. Refused: the one error line is all there is."""
+    if into == "file":
+        with (tmp_path / "caps.jsonl").open("wb") as out:
+            r = _to_dev_stdout(ofa, stdout=out, stderr=subprocess.STDOUT)
+        written = (tmp_path / "caps.jsonl").read_bytes()
+    else:
+        r = _to_dev_stdout(ofa, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        written = r.stdout
+    assert r.returncode == 2
+    assert written.decode() == ("taco import-captions: error: standard error goes where standard output does "
+                                "(2>&1), so its report lines would be written into the data: send it elsewhere "
+                                "(2>FILE, 2>/dev/null)\n")
