@@ -5,8 +5,9 @@ The library only calls a :data:`Progress` callback (``compress_image(..., progre
 line's: :class:`taco.cli.progress_line.StageReporter`). The loops over many images or steps
 (``taco caption``, ``taco evaluate``, ``taco train``, and their library functions with
 ``progress=True``) show a :func:`progress_bar`: on a terminal, or in a Jupyter notebook (off
-them, a line now and then where the caller asks: ``lines_every``); :func:`bar_shown` says
-whether one is on the line now (:func:`taco.messages.to_stderr` writes above it).
+them, a line now and then where the caller asks: ``lines_every``): :func:`draws_bar` says
+whether it would draw one now, :func:`bar_shown` whether one is on the line now
+(:func:`taco.messages.to_stderr` writes above it).
 :func:`terminal_columns` is the width both these bars and the command line's in-place stage
 line are drawn in.
 """
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from time import monotonic
 from typing import Any, TextIO
 
-__all__ = ["LINES_EVERY", "Progress", "bar_shown", "progress_bar", "terminal_columns"]
+__all__ = ["LINES_EVERY", "Progress", "bar_shown", "draws_bar", "progress_bar", "terminal_columns"]
 
 #: How often, in seconds, the loops of ``taco evaluate`` and ``taco caption`` say how far they
 #: are where no bar is drawn (``progress_bar(..., lines_every=LINES_EVERY)``): a log file got
@@ -73,11 +74,14 @@ def progress_bar(
     characters of ``desc`` are shown as ``?``. :data:`LINES_EVERY` is the loops' choice; the
     clock is :func:`time.monotonic`, read as this module's ``monotonic`` (a test puts its own
     there)."""
+    if not draws_bar():
+        return _Counter(iterable, total=total, initial=initial, desc=desc, unit=unit,
+                        lines_every=lines_every)
     if _in_notebook():
         bar = _notebook_bar_class()(iterable, total=total, initial=initial, desc=desc, unit=unit,
                                     file=sys.stderr, disable=False, dynamic_ncols=True,
                                     position=position)
-    elif _on_terminal():
+    else:
         from tqdm import tqdm
 
         columns, rows = _bar_shape(sys.stderr)
@@ -86,12 +90,18 @@ def progress_bar(
         # measured again at each redraw, as tqdm's dynamic_ncols=True does with its own measure
         # (a callable there is what tqdm keeps for it), which takes a 0-column terminal at its word
         bar.dynamic_ncols = _bar_shape
-    else:
-        return _Counter(iterable, total=total, initial=initial, desc=desc, unit=unit,
-                        lines_every=lines_every)
     with _SHOWN_LOCK:
         _SHOWN.add(bar)
     return bar
+
+
+def draws_bar() -> bool:
+    """Whether :func:`progress_bar` draws a bar now: stderr is a terminal that takes its redraws
+    (not ``TERM=dumb``) or a Jupyter kernel's cell. Where it does not (a log file or pipe,
+    ``nohup``, a slurm job, a dumb terminal), a long loop is seen only through the lines it says
+    (``lines_every``, ``taco evaluate``'s line per finished run); no stderr, or a closed one,
+    draws none either. Imports nothing."""
+    return _in_notebook() or _on_terminal()
 
 
 #: The bars :func:`progress_bar` drew that are still there (a bar closed, or done, is

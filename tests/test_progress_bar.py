@@ -251,6 +251,28 @@ def test_a_closed_stderr_gets_no_bar(monkeypatch):
     bar.close()
 
 
+@pytest.mark.parametrize(("stderr", "term", "kernel", "drawn"), [
+    (io.StringIO, "xterm", False, False), (Terminal, "xterm", False, True), (Terminal, "dumb", False, False),
+    (io.StringIO, "dumb", True, True), (_ClosedStderr, "xterm", False, False), (None, "xterm", False, False)])
+def test_draws_bar_says_whether_progress_bar_draws(monkeypatch, stderr, term, kernel, drawn):
+    """The one rule of where a bar is drawn, which taco evaluate's line per finished run asks
+    too: a log file, a dumb terminal, a closed or no stderr none; a terminal or a notebook's cell
+    one."""
+    from taco.progress import draws_bar
+
+    monkeypatch.setenv("TERM", term)
+    if kernel:
+        monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+        monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    else:
+        monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(sys, "stderr", stderr and stderr())
+    assert draws_bar() is drawn
+    bar = progress_bar(total=2, desc="d", unit="img")
+    assert bar.disable is not drawn
+    bar.close()
+
+
 # Off a terminal (a log file, a pipe) no bar is drawn: a reviewer's 1,000-image taco evaluate
 # 2>log said nothing for some 7 minutes between its start-up notes and its summary. With
 # lines_every the counter says how far it is at most that often, by a fake clock here.

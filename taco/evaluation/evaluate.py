@@ -29,7 +29,6 @@ import hashlib
 import math
 import os
 import re
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -61,6 +60,7 @@ from ..messages import (
     utf8_text,
 )
 from ..metrics import check_lpips_input
+from ..progress import draws_bar
 from ..resolve import weights_note
 from ..text.base import normalize_caption
 from ..version import __version__
@@ -1193,15 +1193,15 @@ def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_
 
 def _done_lines(cfg: EvalConfig, dist: DistEnv) -> Callable[[Path], None]:
     """What says each run finished (a model's at a quality and caption mode, a classic codec's
-    sweep, a matched run): where ``cfg.progress`` is on and stderr is a log (no terminal, nor a
-    Jupyter cell: ``nohup``, slurm, ``> log 2>&1``), which gets no progress bar and the summary
-    only at the end, so a long evaluation looked hung, one plain line per point of the run's
-    results on the main process: its label and setting, dataset, images, mean bpp and PSNR, and
+    sweep, a matched run): where ``cfg.progress`` is on and stderr gets no progress bar
+    (:func:`taco.progress.draws_bar`: a log, ``nohup``, slurm, ``> log 2>&1``, a ``TERM=dumb``
+    terminal; not a terminal nor a Jupyter cell) and the summary only at the end, so a long
+    evaluation looked hung, one plain line per point of the run's results on the main process: its label and setting, dataset, images, mean bpp and PSNR, and
     the time since the evaluation began (``taco evaluate: done: JPEG q30 on kodak (24 images):
     bpp 0.4123, psnr 27.1234; 1:05 elapsed``, as the counter's lines of
     :func:`taco.progress.progress_bar` count time). On a terminal, or with ``progress`` off,
     nothing: the bar shows it."""
-    if not (cfg.progress and dist.is_main and _stderr_is_a_log()):
+    if not (cfg.progress and dist.is_main) or draws_bar():  # no stderr (None): to_stderr says nothing
         return lambda path: None
     started = time.monotonic()
 
@@ -1219,18 +1219,6 @@ def _done_lines(cfg: EvalConfig, dist: DistEnv) -> Callable[[Path], None]:
                 f"{cells}; {elapsed} elapsed"))
 
     return say
-
-
-def _stderr_is_a_log() -> bool:
-    """Whether stderr is there and no terminal, nor a Jupyter kernel's cell (which draws a
-    bar, :func:`taco.progress.progress_bar`): a file or pipe, where a bar is not drawn."""
-    stream = sys.stderr
-    if stream is None or "ipykernel" in sys.modules:
-        return False
-    try:
-        return not stream.isatty()
-    except (AttributeError, OSError, ValueError):  # a stream without isatty, or closed
-        return False
 
 
 def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:

@@ -385,5 +385,9 @@ def test_a_log_gets_a_line_per_finished_run_and_a_terminal_none(taco_main, tiny_
     assert taco_main([*argv, "-o", str(tmp_path / "quiet"), "--quiet"]) == 0  # no progress asked for
     assert "done:" not in capsys.readouterr().err
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar says it
+    monkeypatch.setenv("TERM", "xterm")
     assert taco_main([*argv, "-o", str(tmp_path / "terminal")]) == 0
     assert "done:" not in capsys.readouterr().err
+    monkeypatch.setenv("TERM", "dumb")  # a terminal that gets no bar (taco.progress.draws_bar): the lines
+    assert taco_main([*argv, "-o", str(tmp_path / "dumb")]) == 0
+    assert len([line for line in capsys.readouterr().err.splitlines() if " done: " in line]) == len(shapes)
