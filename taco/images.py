@@ -84,6 +84,7 @@ __all__ = [
     "image_to_tensor",
     "load_image",
     "open_image",
+    "pil_image_argument",
     "pillow_pixel_limit",
     "pixel_scale_hint",
     "read_image_stream",
@@ -1043,18 +1044,26 @@ def image_file_bytes(image: Image.Image, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def pil_image_argument(taker: str, image: object) -> Image.Image:
+    """``image``, the argument of ``taker`` (a function that takes a PIL image), where it is one;
+    anything else a ``TypeError`` saying how to make a PIL image of it: ``image_to_tensor takes a
+    PIL image, not ndarray (for an (H, W, 3) uint8 array, pass Image.fromarray(a))``, a path told
+    :func:`load_image`."""
+    if isinstance(image, Image.Image):
+        return image
+    how = ""
+    if isinstance(image, np.ndarray):
+        how = " (for an (H, W, 3) uint8 array, pass Image.fromarray(a))"
+    elif isinstance(image, str | os.PathLike):
+        how = " (for a file, pass taco.images.load_image(path))"
+    raise TypeError(f"{taker} takes a PIL image, not {type(image).__name__}{how}")
+
+
 def image_to_tensor(img: Image.Image) -> Tensor:
     """PIL image → (1, 3, H, W) float32 in [0, 1], through :func:`to_rgb` (other modes, an RGB
     colour profile other than sRGB). Anything else is a ``TypeError`` saying how to make a PIL
-    image of it."""
-    if not isinstance(img, Image.Image):
-        how = ""
-        if isinstance(img, np.ndarray):
-            how = " (for an (H, W, 3) uint8 array, pass Image.fromarray(a))"
-        elif isinstance(img, str | os.PathLike):
-            how = " (for a file, pass taco.images.load_image(path))"
-        raise TypeError(f"image_to_tensor takes a PIL image, not {type(img).__name__}{how}")
-    img, _ = to_rgb(img)
+    image of it (:func:`pil_image_argument`)."""
+    img, _ = to_rgb(pil_image_argument("image_to_tensor", img))
     import torch
 
     arr = np.array(img, dtype=np.uint8)  # (H, W, 3), a writable copy for torch.from_numpy

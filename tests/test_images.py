@@ -20,6 +20,7 @@ from taco.images import (
     decoded_mode,
     image_to_tensor,
     load_image,
+    pil_image_argument,
     pixel_scale_hint,
     restore_mode,
     tensor_to_image,
@@ -392,6 +393,17 @@ def test_image_to_tensor_says_what_it_takes() -> None:
     for path in ("photo.png", Path("photo.png")):
         with pytest.raises(TypeError, match=r"not \w+ \(for a file, pass taco.images.load_image\(path\)\)$"):
             image_to_tensor(path)  # type: ignore[arg-type]
+
+
+def test_pil_image_argument_names_its_taker_and_how_to_make_one() -> None:
+    """The one check image_to_tensor and taco.evaluation.classic.code_at_bpp make of their image."""
+    img = Image.new("RGB", (2, 2))
+    assert pil_image_argument("f", img) is img
+    for given, says in ((np.zeros((2, 2, 3), np.uint8), "ndarray (for an (H, W, 3) uint8 array, pass Image.fromarray(a))"),
+                        (Path("p.png"), f"{type(Path()).__name__} (for a file, pass taco.images.load_image(path))"),
+                        ("p.png", "str (for a file, pass taco.images.load_image(path))"), (None, "NoneType")):
+        with pytest.raises(TypeError, match=rf"^code_at_bpp takes a PIL image, not {re.escape(says)}$"):
+            pil_image_argument("code_at_bpp", given)
 
 
 # --------------------------------------------------------------------------- colour profiles

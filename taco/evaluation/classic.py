@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from taco.images import FORMAT_MAX_SIDES, image_to_tensor, tensor_to_image
+from taco.images import FORMAT_MAX_SIDES, image_to_tensor, pil_image_argument, tensor_to_image
 
 from ..bitstream import bits_per_pixel
 from ..checks import as_float, is_number
@@ -370,11 +370,7 @@ def code_at_bpp(
 
 def _checked_target(image: object, target_bpp: object) -> float:
     """:func:`code_at_bpp`'s checks of its ``image`` and ``target_bpp``; the target as a float."""
-    if not isinstance(image, Image.Image):
-        how = (" (for a file, pass taco.images.load_image(path))" if isinstance(image, str | os.PathLike)
-               else " (for an (H, W, 3) uint8 array, pass Image.fromarray(a))" if isinstance(image, np.ndarray)
-               else "")
-        raise TypeError(f"code_at_bpp takes a PIL image, not {type(image).__name__}{how}")
+    pil_image_argument("code_at_bpp", image)
     if isinstance(target_bpp, bool) or not isinstance(target_bpp, numbers.Real):
         raise TypeError(f"code_at_bpp: target_bpp must be a number (bits per pixel), not {type(target_bpp).__name__}")
     number = as_float(target_bpp)
