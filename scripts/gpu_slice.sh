@@ -208,7 +208,7 @@ done
 wait $pid
 status=$?
 say "training exited with status $status"
-tail -n 4 "$RUN.log"
+tail -n 4 "$RUN.log" | sed 's/; go on with taco train --resume .*//'  # this folder goes back with the machine
 sync_out "$RUN.log"
 $PY scripts/gpu_slice.py report "$RUN" --log "$RUN.log"
 ls -l "$OUT" "$OUT"/*/

@@ -507,7 +507,7 @@ def run(args: argparse.Namespace) -> int:
     if args.embed_captions:
         from .caption_embeddings import embed_captions
 
-        table = embed_captions(cfg, args.embed_captions)
+        table = embed_captions(cfg, args.embed_captions, say=lambda line: to_stderr(f"taco train: {line}"))
         to_stderr(f"{len(table)} captions ({table.encoder['name']}, {tuple(table.tokens.shape[1:])} "
                   f"tokens each) -> {args.embed_captions}")
         return 0

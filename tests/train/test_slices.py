@@ -243,7 +243,9 @@ def test_caption_embeddings_file_replaces_the_text_encoder(tmp_path, tiny, monke
            "val.compress_images": 1}  # fmt: skip
     overrides = tiny(out, max_steps=2, k_j=0, **val)
     assert train_main(["--set", *overrides, "--embed-captions", str(emb)]) == 0
-    assert "-> " + str(emb) in capsys.readouterr().err and not out.exists()
+    err = capsys.readouterr().err
+    assert "-> " + str(emb) in err and not out.exists()
+    assert "taco train: encoding " in err and " captions with clip-tiny ..." in err  # said before the long part
 
     table = CaptionTable.load(emb)
     assert table.encoder == {"name": "clip-tiny"} and table.tokens.dtype == torch.float16
