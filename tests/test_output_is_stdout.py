@@ -126,6 +126,26 @@ def test_import_captions_to_dev_stdout_writes_the_jsonl_alone(tmp_path):
     assert "/dev/stdout: 2 images, 3 captions" in r.stderr.decode()
 
 
+def test_import_captions_to_dev_stdout_appended_to_a_file_keeps_it(tmp_path):
+    """``-o /dev/stdout -f >> log.txt``: the atomic write followed /dev/stdout to log.txt and
+    renamed a new file over it (a new inode, its earlier lines gone); the JSONL is appended now,
+    as ``-o -`` writes, the report line on stderr."""
+    caps = tmp_path / "caps.json"
+    caps.write_text(json.dumps({"a.png": ["a cat"], "b.png": ["a bird"]}))
+    log = tmp_path / "log.txt"
+    log.write_text("an earlier line\n")
+    inode = log.stat().st_ino
+    with log.open("ab") as f:
+        r = taco("import-captions", str(caps), "-o", "/dev/stdout", "-f", stdout=f)
+    assert r.returncode == 0, r.stderr
+    assert log.stat().st_ino == inode
+    first, *rest = log.read_text().splitlines()
+    assert first == "an earlier line"
+    assert [json.loads(line)["image"] for line in rest] == ["a.png", "b.png"]
+    assert "/dev/stdout: 2 images, 2 captions" in r.stderr.decode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["caps.json", "log.txt"]  # no temporary left
+
+
 _BENCH = """
 import sys
 from taco import cli

@@ -11,7 +11,7 @@ import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cli.common import (
     COMMAND_HELP,
@@ -50,6 +50,9 @@ from .defaults import (
     nothing_to_evaluate,
 )
 from .quality_names import quality_key
+
+if TYPE_CHECKING:
+    from ..captions_file import CaptionRecord
 
 __all__ = ["print_summary", "register"]
 
@@ -449,8 +452,9 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
 
     if args.output == "-":  # standard output to taco compress and decompress: said as every command says it
         refuse_stdout(args.output, "import-captions", "a captions file", "captions.jsonl", dash="./-/")
-    if is_stdout(args.output):  # -o /dev/stdout -f: not closed (>&-: the JSONL lost), nor shared with
-        problem = stdout_data_problem("-o FILE", text=True)  # stderr (2>&1: the report line in the JSONL)
+    to_stdout = is_stdout(args.output)  # -o /dev/stdout -f: written as -o - writes, never replaced
+    if to_stdout:  # not closed (>&-: the JSONL lost), nor shared with stderr (2>&1: the report line in it)
+        problem = stdout_data_problem("-o FILE", text=True)
         if problem:
             raise CLIError(problem)
     else:  # a device or pipe (-o /dev/null -f) is written into
@@ -475,17 +479,38 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
 
     # a file name's bytes that are not UTF-8 as \xff: the captions file is UTF-8 text
     captioner = args.captioner or utf8_text(Path(args.file).name)
-    try:  # without --force not replacing a file another import wrote after the check above
-        write_captions_jsonl(records, out, captioner, replace=args.force)
-    except FileExistsError as exc:
-        if exc.filename != str(out):
-            raise
-        raise CLIError(f"{shown_path(out)} exists (written meanwhile, by another process?): "
-                       "--force replaces it") from None
+    if to_stdout:
+        _captions_to_stdout(records, captioner)
+    else:
+        try:  # without --force not replacing a file another import wrote after the check above
+            write_captions_jsonl(records, out, captioner, replace=args.force)
+        except FileExistsError as exc:
+            if exc.filename != str(out):
+                raise
+            raise CLIError(f"{shown_path(out)} exists (written meanwhile, by another process?): "
+                           "--force replaces it") from None
     n_captions = sum(len(r.captions) for r in records)
     report_to([out])(f"{shown_path(out)}: {count(len(records), 'image')}, {count(n_captions, 'caption')} "
                      f"(captioner: {shown_path(captioner)})")  # a line that cannot be printed names <stdout>, not OUT
     return 0
+
+
+def _captions_to_stdout(records: list[CaptionRecord], captioner: str) -> None:
+    """The captions JSONL written to standard output, as ``taco compress -o -`` writes its data
+    (:func:`taco.cli.files.write_stdout`), for an ``-o`` that names it (``/dev/stdout``): written
+    through that name, the atomic write followed it to the file standard output is and renamed a
+    new file over it, so ``-o /dev/stdout -f >> log.txt`` replaced log.txt, its earlier lines
+    gone. The text is made by ``write_captions_jsonl`` (its checks of each line and the
+    captioner) in a folder of its own, then copied out."""
+    import tempfile
+
+    from ..cli.files import write_stdout
+    from .import_captions import write_captions_jsonl
+
+    with tempfile.TemporaryDirectory(prefix="taco-captions-") as folder:
+        made = write_captions_jsonl(records, Path(folder) / "captions.jsonl", captioner)
+        data = made.read_bytes()
+    write_stdout(data)
 
 
 def _captions_output(output: str) -> tuple[Path, bool]:
