@@ -908,11 +908,11 @@ def _draw_and_save(Figure: Any, f: _Figure, title: str | None, color: _Palette) 
             _log_bpp_axis(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    heading = title or f"Rate-distortion on {ds}: {_images_text(ds_results)}"
+    heading = title or f"Rate-distortion on {shown_path(ds)}: {_images_text(ds_results)}"
     if any(c.kind == "learned" and "untrained" in c.label for c in curves):
         heading += "\n(untrained = random seed-0 weights: its quality numbers are meaningless)"
-    _literal(fig.suptitle(heading, fontsize=12))
-    longest = max(map(len, handles), default=0)
+    _literal(fig.suptitle(heading, fontsize=12), breaks=True)  # its own line break, or a title's
+    longest = max((len(shown_path(h)) for h in handles), default=0)  # as the legend shows it
     ncol = max(1, min(4 if longest < 28 else 3 if longest < 40 else 2, len(handles)))
     legend = fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=ncol, fontsize=9,
                         frameon=False)
@@ -935,11 +935,16 @@ def _images_text(results: Sequence[dict[str, Any]]) -> str:
     return count(counts[0], "image") if len(counts) == 1 else f"{counts[0]}-{counts[-1]} images"
 
 
-def _literal(text: Any) -> Any:
+def _literal(text: Any, *, breaks: bool = False) -> Any:
     """The matplotlib ``Text`` ``text``, set to be drawn as typed: a label, title or dataset name
     comes from the user (``--label``, ``--title``, a result JSON), and as mathtext (or LaTeX, under
     an rc of ``text.usetex``) ``$\\foo{$`` stops the figure with a parse error and ``$x$`` draws
-    an italic x."""
+    an italic x. A control character (a tab, ESC, a line feed in a label an older taco wrote)
+    is shown as the BD table shows it, :func:`~taco.messages.shown_path`'s ``\\t``: drawn raw
+    it was a missing glyph ("Glyph 9 (\\t) missing from font(s)") and an ESC made rd.svg
+    invalid XML. ``breaks``: the text's line feeds are its lines (the figure's heading), kept."""
+    lines = text.get_text().split("\n") if breaks else [text.get_text()]
+    text.set_text("\n".join(map(shown_path, lines)))
     text.set_parse_math(False)
     text.set_usetex(False)
     return text

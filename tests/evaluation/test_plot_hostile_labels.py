@@ -4,13 +4,16 @@ dataset name) as typed: ``$\\foo{$`` is no mathtext for matplotlib to refuse wit
 line left out of the legend) is in the legend. A point of a bpp of 0 (no coded file has 0
 bytes; it cannot be on the log bpp axis) is a malformed result, refused in one line. A label an
 older taco wrote with a tab, a control character or a bidi mark is read as written and shown
-escaped in the BD table (where an ESC drove the terminal and a line feed forged a line), as is a
-dataset's name or an output's path holding one."""
+escaped in the BD table (where an ESC drove the terminal and a line feed forged a line) and in
+the figure (where an ESC made rd.svg invalid XML), as is a dataset's name or an output's path
+holding one."""
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -120,8 +123,16 @@ def test_an_older_result_s_label_is_read_and_plotted_shown_escaped(taco_main, tm
     jpeg = {**RESULT, "points": [POINT, {**POINT, "setting": "q80", "bpp": 1.0, "psnr": 33.0}]}
     folder = _write(tmp_path / "res", model, jpeg)
     assert read_result(folder / "r0.json")["label"] == label
-    assert taco_main(["plot", str(folder), "-o", str(tmp_path / "rd"), "--metrics", "psnr", "--bootstrap", "0"]) == 0
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        assert taco_main(["plot", str(folder), "-o", str(tmp_path / "rd"), "--metrics", "psnr",
+                          "--bootstrap", "0"]) == 0
     captured = capsys.readouterr()
+    # the figure shows the label as the table does: drawn raw, a tab was a missing glyph, an ESC
+    # made rd.svg invalid XML
+    svg_text = "".join(ET.parse(tmp_path / "rd.svg").getroot().itertext())
+    assert OLD_LABELS[label] in svg_text
+    assert not [w for w in warned if re.match(r"Glyph (\d|[12]\d|3[01]|12[7-9]|1[3-5]\d) ", str(w.message))]
     row = f"| {OLD_LABELS[label]} | "
     md = (tmp_path / "rd.bdrate.md").read_text(encoding="utf-8")
     for text in (captured.out, md):
@@ -168,3 +179,5 @@ def test_plot_shows_a_dataset_and_an_output_with_control_characters_escaped(taco
     assert "\x1b" not in out
     md = Path(f"{stem}.bdrate.md").read_text(encoding="utf-8")
     assert md.startswith("# BD-rate on ph\\x1b]0;pwned\\x07otos\n") and "\x1b" not in md
+    heading = "Rate-distortion on ph\\x1b]0;pwned\\x07otos: 2 images"  # the figure's, as the table's
+    assert heading in "".join(ET.parse(f"{stem}.svg").getroot().itertext())
