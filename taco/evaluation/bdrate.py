@@ -254,7 +254,8 @@ def bd_rate(
     """BD-rate in percent of ``test`` against ``anchor`` (negative: ``test`` saves bits).
 
     ``method="cubic"`` needs at least 4 usable points per curve (TacoValueError otherwise); a
-    ``method`` not in :data:`METHOD_NAMES` is a TacoValueError too."""
+    ``method`` not in :data:`METHOD_NAMES` is a TacoValueError too, one that is no str a
+    TypeError."""
     return _bd("quality", rate_anchor, quality_anchor, rate_test, quality_test,
                _checked_method(method), strict=True)
 
@@ -269,7 +270,8 @@ def bd_metric(
     """BD-metric (BD-PSNR for PSNR): average quality gain of ``test`` at equal rate.
 
     ``method="cubic"`` needs at least 4 usable points per curve (TacoValueError otherwise); a
-    ``method`` not in :data:`METHOD_NAMES` is a TacoValueError too."""
+    ``method`` not in :data:`METHOD_NAMES` is a TacoValueError too, one that is no str a
+    TypeError."""
     return _bd("rate", rate_anchor, quality_anchor, rate_test, quality_test,
                _checked_method(method), strict=True)
 
