@@ -1,7 +1,8 @@
 """What the help and report lines say matches what the commands do: defaults shown (evaluate
 --seed/--threads, plot --metrics/--reference), --device's torchrun words only where torchrun
-runs the command, demo's device (always the CPU) and --caption, and evaluate refusing an
---anchor that --no-plot would ignore."""
+runs the command, demo's device (always the CPU) and --caption, evaluate refusing an
+--anchor that --no-plot would ignore, and import-captions' line in taco --help naming the
+layouts it reads."""
 
 from __future__ import annotations
 
@@ -32,6 +33,15 @@ def test_device_mentions_torchrun_only_where_it_runs(command, torchrun, cli_help
     text = " ".join(cli_help(command).split())
     assert "this process's GPU when torch sees one" in text
     assert ("under torchrun each rank's own" in text) == torchrun
+
+
+def test_import_captions_line_names_one_object_and_json_lines(cli_help) -> None:
+    """taco --help said import-captions reads 'lists of objects', though since b10e504 it reads
+    one object alone and JSON Lines too, as its own --help says."""
+    listed = " ".join(cli_help("").split())
+    assert ("import-captions caption JSON (the authors', COCO's, lists of objects or one alone, "
+            "JSON Lines) -> captions.jsonl") in listed
+    assert "a list, one alone, or JSON Lines" in " ".join(cli_help("import-captions").split())
 
 
 def test_demo_says_its_caption_is_for_the_sample_too(cli_help) -> None:

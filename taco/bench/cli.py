@@ -154,7 +154,8 @@ def report_to(cfg: BenchConfig) -> Callable[[str], None]:
 
 def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None], report: str, *,
                  force: bool = True) -> None:
-    """Say ``report`` (the bench's table) and write ``result`` as ``--json`` asks: to its file
+    """Say ``report`` (the bench's table; nothing where it is empty, said already) and write
+    ``result`` as ``--json`` asks: to its file
     first, then the table and ``wrote FILE`` (a table that cannot be printed, ``>/dev/full``,
     lost the measurements written after it); to standard output for ``-``, after the table
     (on stderr); nowhere without it. Without ``force`` (``--force``), a file found there when it
@@ -170,10 +171,12 @@ def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None], repo
         except FileExistsError as exc:
             if exc.filename != str(cfg.output):
                 raise
-            say(report)  # the measurements are not lost with the file
+            if report:  # the measurements are not lost with the file
+                say(report)
             raise CLIError(f"{shown_path(cfg.output)} exists (written meanwhile, by another process?): "
                            "--force replaces it") from None
-    say(report)
+    if report:
+        say(report)
     if cfg.output == "-":
         from ..cli.files import write_stdout
 
@@ -219,13 +222,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_memory(cfg: BenchConfig, size: tuple[int, int], *, force: bool = False) -> int:
+    """``--memory``: each model's line said as its probe returns (each probe is two child
+    processes, seconds each: ``> log`` said nothing until both were done). A line that cannot be
+    printed (``>/dev/full``) with a ``--json FILE`` to write: the probes go on, the file is
+    written, and the lines left are said then, failing as before (:func:`write_result`)."""
     from .peak_memory import peak_memory
     from .report import format_memory
 
     say = report_to(cfg)
     h, w = size
-    result = {"memory": [peak_memory(m, h, w, cfg.device) for m in (cfg.taco_model, cfg.elic_model)]}
-    write_result(cfg, result, say, "\n".join(format_memory(m) for m in result["memory"]), force=force)
+    probes: list[dict[str, Any]] = []
+    unsaid: list[str] = []
+    for model in (cfg.taco_model, cfg.elic_model):
+        probes.append(peak_memory(model, h, w, cfg.device))
+        line = format_memory(probes[-1])
+        if not unsaid:
+            try:
+                say(line)
+                continue
+            except OSError:
+                if not cfg.output or cfg.output == "-":  # no file the measurements could still go to
+                    raise
+        unsaid.append(line)
+    write_result(cfg, {"memory": probes}, say, "\n".join(unsaid), force=force)
     return 0
 
 

@@ -39,7 +39,8 @@ COMMAND_HELP: dict[str, str] = {
     "evaluate": "models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
     "plot": "RD figure (PNG + SVG) and BD-rate table from result JSONs",
     "caption": "write captions.jsonl for a folder with a captioning model",
-    "import-captions": "caption JSON (the authors', COCO's, lists of objects) -> captions.jsonl",
+    "import-captions": ("caption JSON (the authors', COCO's, lists of objects or one alone, JSON Lines) "
+                        "-> captions.jsonl"),
     "bench": "encode/decode latency: TACO vs ELIC vs CompressAI's ELIC",
     "import-checkpoint": "import an authors' TACO/ELIC or a CompressAI ELIC checkpoint"}
 
