@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from time import monotonic
 from typing import Any, TextIO
 
-__all__ = ["LINES_EVERY", "Progress", "bar_shown", "draws_bar", "progress_bar", "terminal_columns"]
+__all__ = ["LINES_EVERY", "Progress", "bar_shown", "clock", "draws_bar", "progress_bar", "terminal_columns"]
 
 #: How often, in seconds, the loops of ``taco evaluate`` and ``taco caption`` say how far they
 #: are where no bar is drawn (``progress_bar(..., lines_every=LINES_EVERY)``): a log file got
@@ -192,10 +192,10 @@ class _Counter:
         done = f"{self.n:,.0f}" if float(self.n).is_integer() else f"{self.n:,.1f}"
         desc = "".join(c if c.isprintable() else "?" for c in self.desc)  # a line of a log file
         text = f"{desc}: {done}" + (f"/{self.total:,}" if self.total is not None else "")
-        text += f" {self.unit}, {_clock(elapsed)} elapsed"
+        text += f" {self.unit}, {clock(elapsed)} elapsed"
         counted = self.n - self.initial
         if self.total is not None and counted > 0 and elapsed > 0:
-            text += f", ~{_clock(max(0.0, self.total - self.n) * elapsed / counted)} left"
+            text += f", ~{clock(max(0.0, self.total - self.n) * elapsed / counted)} left"
         return text
 
     def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
@@ -211,9 +211,10 @@ class _Counter:
         """Nothing: no bar to take away."""
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     """``seconds`` as a clock reads them, rounded to the second: ``0:05``, ``12:34``,
-    ``1:02:03``, ``3 d 01:02:03`` (as ``taco train``'s step lines)."""
+    ``1:02:03``, ``3 d 01:02:03``: the elapsed and left times of the counter's lines, of
+    ``taco train``'s step lines and of ``taco evaluate``'s done lines."""
     rest = max(0, round(seconds)) if math.isfinite(seconds) else 0
     days, rest = divmod(rest, 86400)
     hours, rest = divmod(rest, 3600)

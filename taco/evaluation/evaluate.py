@@ -60,7 +60,7 @@ from ..messages import (
     utf8_text,
 )
 from ..metrics import check_lpips_input
-from ..progress import draws_bar
+from ..progress import clock, draws_bar
 from ..resolve import weights_note
 from ..text.base import normalize_caption
 from ..version import __version__
@@ -1206,8 +1206,7 @@ def _done_lines(cfg: EvalConfig, dist: DistEnv) -> Callable[[Path], None]:
     started = time.monotonic()
 
     def say(path: Path) -> None:
-        minutes, seconds = divmod(round(time.monotonic() - started), 60)
-        elapsed = f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"{minutes}:{seconds:02d}"
+        elapsed = clock(time.monotonic() - started)
         r = read_result(path)
         setting = (f" matched to {Path(str(r['matched_to'])).stem}" if r.get("matched_to")
                    else f" q{r['quality']}" if r.get("kind") == "learned" and r.get("quality") else "")

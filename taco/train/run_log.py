@@ -28,7 +28,7 @@ from ..errors import TacoError
 from ..fileobjects import own_file_problem
 from ..jsonfiles import jsonable
 from ..messages import shown_path, to_stderr
-from ..progress import progress_bar
+from ..progress import clock, progress_bar
 from ..shards import (
     CHECKPOINT_FILE,
     INDEX_SUFFIX,
@@ -296,20 +296,6 @@ class RunLog:
 #: ``epochs: 1000000`` without a ``time_limit`` (ended by hand, or by a slice's end) has no end
 #: to estimate.
 NO_ESTIMATE_S = 100 * 86400
-
-
-def clock(seconds: float) -> str:
-    """``seconds`` as a clock reads them, rounded to the second: ``0:05``, ``12:34``,
-    ``1:02:03``, ``3 d 01:02:03``."""
-    rest = max(0, round(seconds)) if math.isfinite(seconds) else 0
-    days, rest = divmod(rest, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, rest = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours:02d}:{minutes:02d}:{rest:02d}"
-    if hours:
-        return f"{hours}:{minutes:02d}:{rest:02d}"
-    return f"{minutes}:{rest:02d}"
 
 
 def step_times(elapsed: float, left: float | None) -> str:

@@ -19,11 +19,11 @@ import pytest
 from taco import progress as progress_module
 from taco.cli import main as taco_main
 from taco.messages import shell_word
-from taco.progress import bar_shown
+from taco.progress import bar_shown, clock
 from taco.text import get_text_encoder
 from taco.train import load_config, train
 from taco.train.caption_embeddings import CaptionTable
-from taco.train.run_log import NO_ESTIMATE_S, clock, step_times
+from taco.train.run_log import NO_ESTIMATE_S, step_times
 from taco.train.schedule import StopSignals, TimeBudget
 
 
