@@ -50,7 +50,8 @@ def positive_int_argument(name: str, value: object, what: str, *, whole_floats: 
     input. ``whole_floats``: a float (or NumPy's) that is a whole number is taken as that int,
     for sizes written the way Python writes large numbers (``max_shard_bytes=2e9``,
     ``10_000_000.0``); one that is not (``2000.5``, NaN, ±inf) is a TacoValueError, a ``bool``
-    still a TypeError."""
+    or a str still a TypeError, which then says "must be a whole number" (not "an integer":
+    ``2e9`` is taken)."""
     if whole_floats and not isinstance(value, bool | numbers.Integral) and isinstance(value, numbers.Real):
         number_as_float = float(value)
         if not number_as_float.is_integer():  # a fraction, NaN or ±inf
@@ -59,7 +60,8 @@ def positive_int_argument(name: str, value: object, what: str, *, whole_floats: 
     else:
         number = as_int(value)
     if number is None:
-        raise TypeError(f"{name} must be an integer {what}, not {type(value).__name__}")
+        kind = "a whole number" if whole_floats else "an integer"
+        raise TypeError(f"{name} must be {kind} {what}, not {type(value).__name__}")
     if number < 1:
         raise TacoValueError(f"{name} must be positive, got {value!r}")
     return number

@@ -106,9 +106,9 @@ def test_positive_int_argument_takes_a_whole_float_where_asked(value, expected):
     (-math.inf, TacoValueError, "max_bytes must be a whole number (bytes), got -inf"),
     (0.0, TacoValueError, "max_bytes must be positive, got 0.0"),
     (-2e9, TacoValueError, "max_bytes must be positive, got -2000000000.0"),
-    (True, TypeError, "max_bytes must be an integer (bytes), not bool"),
-    (np.bool_(False), TypeError, "max_bytes must be an integer (bytes), not bool_"),
-    ("2e9", TypeError, "max_bytes must be an integer (bytes), not str"),
+    (True, TypeError, "max_bytes must be a whole number (bytes), not bool"),
+    (np.bool_(False), TypeError, "max_bytes must be a whole number (bytes), not bool_"),
+    ("2e9", TypeError, "max_bytes must be a whole number (bytes), not str"),
 ])
 def test_positive_int_argument_refuses_what_is_no_whole_number_even_so(value, error, message):
     with pytest.raises(error) as caught:

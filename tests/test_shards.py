@@ -84,8 +84,8 @@ def test_a_tensor_larger_than_a_shard_is_refused_naming_the_size_that_holds_it(t
 
 
 @pytest.mark.parametrize("limit, error, message", [
-    (True, TypeError, "max_bytes must be an integer (bytes per file) or None (no limit), not bool"),
-    ("x", TypeError, "max_bytes must be an integer (bytes per file) or None (no limit), not str"),
+    (True, TypeError, "max_bytes must be a whole number (bytes per file) or None (no limit), not bool"),
+    ("x", TypeError, "max_bytes must be a whole number (bytes per file) or None (no limit), not str"),
     (2000.5, TacoValueError, "max_bytes must be a whole number (bytes per file) or None (no limit), got 2000.5"),
     (math.nan, TacoValueError, "max_bytes must be a whole number (bytes per file) or None (no limit), got nan"),
     (math.inf, TacoValueError, "max_bytes must be a whole number (bytes per file) or None (no limit), got inf"),
@@ -118,7 +118,7 @@ def test_save_checkpoint_checks_max_shard_bytes_before_any_work(tmp_path):
     and 'x' "'<=' not supported", each a builtin error, after the tables were rebuilt."""
     model = create_model("elic-tiny")
     path = tmp_path / "ck" / "x.safetensors"
-    kind = "save_checkpoint: max_shard_bytes must be an integer (bytes per shard) or None (one file), not"
+    kind = "save_checkpoint: max_shard_bytes must be a whole number (bytes per shard) or None (one file), not"
     whole = "save_checkpoint: max_shard_bytes must be a whole number (bytes per shard) or None (one file), got"
     for limit, error, message in ((True, TypeError, f"{kind} bool"), ("x", TypeError, f"{kind} str"),
                                   (-1, TacoValueError, "save_checkpoint: max_shard_bytes must be positive, got -1"),
