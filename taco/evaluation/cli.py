@@ -690,7 +690,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--threads", type=thread_count, metavar="N",
                    help="CPU threads for torch (1 is fastest on a busy machine; default: torch's "
                    "own choice)")
-    e.add_argument("--quiet", action="store_true", help="no progress bars")
+    e.add_argument("--quiet", action="store_true",
+                   help="no progress: no bars, and off a terminal no 'done:' line per finished run "
+                   "nor a line a minute of how far it is")
     e.set_defaults(func=cmd_evaluate)
 
 
@@ -753,5 +755,6 @@ def _add_caption(sub: argparse._SubParsersAction) -> None:
                    "left out of the captions")
     c.add_argument("--limit", type=positive_int, metavar="N", help="caption at most N new images")
     add_device_option(c, note="the captioner's")
-    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.add_argument("--quiet", action="store_true",
+                   help="no progress: no bar, and off a terminal no line a minute of how far it is")
     c.set_defaults(func=cmd_caption)

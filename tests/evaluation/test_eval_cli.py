@@ -391,3 +391,29 @@ def test_a_log_gets_a_line_per_finished_run_and_a_terminal_none(taco_main, tiny_
     monkeypatch.setenv("TERM", "dumb")  # a terminal that gets no bar (taco.progress.draws_bar): the lines
     assert taco_main([*argv, "-o", str(tmp_path / "dumb")]) == 0
     assert len([line for line in capsys.readouterr().err.splitlines() if " done: " in line]) == len(shapes)
+
+
+def test_quiet_leaves_out_what_its_help_says(taco_main, tiny_folder, tmp_path, capsys, monkeypatch):
+    """--quiet's help said 'no progress bars', but off a terminal it also leaves out the 'done:'
+    line per finished run and the line a minute of how far a run is (a clock that moves a
+    minute at each reading makes those lines at every image)."""
+    import itertools
+
+    import taco.progress
+
+    ticks = itertools.count()
+    monkeypatch.setattr(taco.progress, "monotonic", lambda: 61.0 * next(ticks))
+    argv = ["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=30", "--fid", "off",
+            "--cmmd-clip", "off", "--limit", "2", "--no-plot"]
+    assert taco_main([*argv, "-o", str(tmp_path / "log")]) == 0  # stderr captured: a log
+    err = capsys.readouterr().err
+    assert "taco evaluate: done: " in err and " img, " in err and " elapsed" in err
+    assert taco_main([*argv, "-o", str(tmp_path / "quiet"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "done:" not in err and " img, " not in err
+    with pytest.raises(SystemExit) as exited:
+        taco_main(["evaluate", "--help"])
+    assert exited.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert ("--quiet no progress: no bars, and off a terminal no 'done:' line per finished run nor a line "
+            "a minute of how far it is") in shown
