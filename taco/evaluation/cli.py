@@ -500,17 +500,11 @@ def _captions_to_stdout(records: list[CaptionRecord], captioner: str) -> None:
     (:func:`taco.cli.files.write_stdout`), for an ``-o`` that names it (``/dev/stdout``): written
     through that name, the atomic write followed it to the file standard output is and renamed a
     new file over it, so ``-o /dev/stdout -f >> log.txt`` replaced log.txt, its earlier lines
-    gone. The text is made by ``write_captions_jsonl`` (its checks of each line and the
-    captioner) in a folder of its own, then copied out."""
-    import tempfile
-
+    gone."""
     from ..cli.files import write_stdout
-    from .import_captions import write_captions_jsonl
+    from .import_captions import captions_jsonl_text
 
-    with tempfile.TemporaryDirectory(prefix="taco-captions-") as folder:
-        made = write_captions_jsonl(records, Path(folder) / "captions.jsonl", captioner)
-        data = made.read_bytes()
-    write_stdout(data)
+    write_stdout(captions_jsonl_text(records, captioner).encode("utf-8"))
 
 
 def _captions_output(output: str) -> tuple[Path, bool]:

@@ -60,6 +60,7 @@ from ..jsonfiles import UTF16_TEXT, JSONFileTooLarge, load_json, utf16_start
 __all__ = [
     "CAPTION_JSON_MAX_BYTES",
     "CaptionImportError",
+    "captions_jsonl_text",
     "import_captions",
     "read_caption_json",
     "read_image_list",
@@ -360,9 +361,15 @@ def write_captions_jsonl(
     records: Sequence[CaptionRecord], path: str | os.PathLike[str], captioner: str, *,
     replace: bool = True,
 ) -> Path:
-    """Write ``records`` as ``captions.jsonl`` lines (atomically: a complete file or none);
-    ``replace=False``: only if ``path`` does not exist when it is published, else
-    :class:`FileExistsError` naming it (:func:`taco.atomic.write_text_atomic`).
+    """Write ``records`` as ``captions.jsonl`` lines (:func:`captions_jsonl_text`) atomically:
+    a complete file or none; ``replace=False``: only if ``path`` does not exist when it is
+    published, else :class:`FileExistsError` naming it (:func:`taco.atomic.write_text_atomic`)."""
+    return write_text_atomic(path, captions_jsonl_text(records, captioner), replace=replace)
+
+
+def captions_jsonl_text(records: Sequence[CaptionRecord], captioner: str) -> str:
+    """``records`` as the text of a ``captions.jsonl`` file, one line a record, each naming
+    ``captioner``.
 
     A record whose line would be over :data:`~taco.captions_file.CAPTIONS_LINE_MAX_CHARS`
     characters (a caption of millions of characters, hundreds of thousands of captions) is a
@@ -385,4 +392,4 @@ def write_captions_jsonl(
                 f"the captions of {r.file!r:.60} make a line of {len(line):,} characters, over the "
                 f"{CAPTIONS_LINE_MAX_CHARS:,} taco reads from a captions file; shorten them")
         lines.append(line + "\n")
-    return write_text_atomic(path, "".join(lines), replace=replace)
+    return "".join(lines)
