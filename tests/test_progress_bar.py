@@ -371,3 +371,39 @@ def test_a_stderr_gone_ends_the_lines_not_the_loop(clock, monkeypatch):
         clock[0] += 100.0
         done.append(i)
     assert done == [0, 1, 2, 3, 4] and Gone.writes == 1
+
+
+def test_a_line_is_said_once_lines_every_has_passed_to_the_second(clock, log_file):
+    """Items of exactly ``lines_every`` (60 s) each: a line after every one, the minute reached
+    counting as passed."""
+    written = log_file()
+    for _ in progress_bar(range(3), desc="d", unit="img", lines_every=60.0):
+        clock[0] += 60.0
+    assert written().splitlines() == ["d: 1/3 img, 1:00 elapsed, ~2:00 left",
+                                      "d: 2/3 img, 2:00 elapsed, ~1:00 left",
+                                      "d: 3/3 img, 3:00 elapsed, ~0:00 left"]
+
+
+def test_a_line_before_anything_is_counted_gives_no_estimate(clock, log_file):
+    """A counter updated by nothing (``update(0)``, a batch of no images) once a minute has passed
+    says the count and the time, with no pace to estimate from (no division by its count)."""
+    written = log_file()
+    bar = progress_bar(total=10, initial=4, desc="caption", unit="img", lines_every=60.0)
+    clock[0] = 61.0
+    bar.update(0)
+    bar.close()
+    assert written().splitlines() == ["caption: 4/10 img, 1:01 elapsed"]
+
+
+def test_a_run_of_over_a_day_says_its_days(clock, log_file):
+    """From a day on, the time reads ``1 d 01:02:03`` (as taco train's step lines), not 25
+    hours."""
+    written = log_file()
+    bar = progress_bar(desc="features", unit="img", lines_every=60.0)
+    clock[0] = 86400 + 3723.0
+    bar.update(5)
+    clock[0] = 2 * 86400 + 5.0
+    bar.update(5)
+    bar.close()
+    assert written().splitlines() == ["features: 5 img, 1 d 01:02:03 elapsed",
+                                      "features: 10 img, 2 d 00:00:05 elapsed"]

@@ -9,6 +9,7 @@ file with CRLF line ends read without the ``\\r`` in its refusals' columns.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,19 @@ JOBS = [Job(i, f"im{i}.png") for i in range(6)]
 def _work(job: Job) -> JobResult:
     return JobResult({"index": job.index, "bpp": 0.25 * (job.index + 1)},
                      features={"f": np.full((1, 3), job.index, np.float32)})
+
+
+def _stopped_after_two(stop: BaseException) -> Callable[[Job], JobResult]:
+    """A work function that codes two jobs, then raises ``stop``."""
+    done: list[Job] = []
+
+    def work(job: Job) -> JobResult:
+        if len(done) == 2:
+            raise stop
+        done.append(job)
+        return _work(job)
+
+    return work
 
 
 class _Clock:
@@ -82,16 +96,8 @@ def test_a_stop_of_its_own_kind_is_raised_as_it_is(tmp_path, stop):
     """A rank's shared stop (StoppedTogether, SilentInterrupted on ranks other than 0) says no
     ``progress`` of its own, yet is no plain interrupt: raised as it is (taco.cli.main prints
     nothing for a SilentInterrupted), not made a new Interrupted; the finished rows are kept."""
-    done: list[Job] = []
-
-    def work(job: Job) -> JobResult:
-        if len(done) == 2:
-            raise stop
-        done.append(job)
-        return _work(job)
-
     with pytest.raises(KeyboardInterrupt) as raised:
-        run_jobs(JOBS, work, tmp_path / "r.csv", COLUMNS, progress=False)
+        run_jobs(JOBS, _stopped_after_two(stop), tmp_path / "r.csv", COLUMNS, progress=False)
     assert raised.value is stop
     assert [r["image"] for r in read_rows(tmp_path / "r.csv")] == ["im0.png", "im1.png"]
 
@@ -100,17 +106,9 @@ def test_a_rank_of_several_says_which_rank_stopped(tmp_path, monkeypatch):
     """Rank 1 of 2 (no process group here: the barriers are nothing) codes every other job into
     its shard; stopped, it says so, counting its own rows."""
     monkeypatch.setattr(runner, "barrier", lambda env: None)
-    done: list[Job] = []
-
-    def work(job: Job) -> JobResult:
-        if len(done) == 2:
-            raise KeyboardInterrupt
-        done.append(job)
-        return _work(job)
-
     with pytest.raises(KeyboardInterrupt) as raised:
-        run_jobs(JOBS, work, tmp_path / "r.csv", COLUMNS, progress=False, desc="jpeg on val",
-                 dist=DistEnv(rank=1, local_rank=1, world_size=2))
+        run_jobs(JOBS, _stopped_after_two(KeyboardInterrupt()), tmp_path / "r.csv", COLUMNS,
+                 progress=False, desc="jpeg on val", dist=DistEnv(rank=1, local_rank=1, world_size=2))
     assert str(raised.value) == ("stopped by SIGINT on rank 1 after 2 of 6 images of jpeg on val (their "
                                  "rows are kept); run the same command again to do the rest")
     assert [r["image"] for r in read_rows(tmp_path / "r.rank1.csv")] == ["im1.png", "im3.png"]
