@@ -5,7 +5,12 @@ The commands that write files by their names refuse them as they refuse ``-o -``
 caption -o /dev/stdout said "remove the link", import-checkpoint -o /dev/stdout "name it
 stdout.safetensors". taco compress and decompress write into a device or pipe (``-o /dev/null
 -f``, ``-o >(...)``) and refuse any other name under /dev or /proc (``-o /dev/stdin < f`` was told
-"name it stdin.taco") (:func:`taco.cli.files.unfit_output`)."""
+"name it stdin.taco") (:func:`taco.cli.files.unfit_output`).
+
+``-o -`` itself is standard output to taco compress and decompress; taco plot wrote ./-.png,
+./-.svg, ..., and taco evaluate, taco demo and taco train made a folder ./-/, taco caption a file
+FOLDER/- (review A): the same commands refuse it in one line, exit 2, before any work, as taco
+import-captions does; ``./-`` still names it."""
 
 from __future__ import annotations
 
@@ -40,6 +45,17 @@ NAMED = [
 def _refused(argv: list[str], output: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
     assert main([*argv, "-o", output]) == 2
     return capsys.readouterr().err.splitlines()
+
+
+@pytest.mark.parametrize(("argv", "words", "example"), NAMED)
+def test_dash_output_is_refused(argv, words, example, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "-o", "-"]) == 2
+    err = capsys.readouterr().err
+    dash = "./-.safetensors" if argv[0] == "import-checkpoint" else "./-"  # what it then takes
+    assert err.splitlines() == [f"taco {argv[0]}: error: -: {words}, not standard output: name it "
+                                f"(e.g. -o {example}; -o {dash} for the name -)"]
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(("argv", "words", "example"), NAMED)
