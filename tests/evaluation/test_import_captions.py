@@ -193,6 +193,14 @@ def test_the_help_names_every_layout_of_objects(taco_main, capsys):
     ([{"image": "a.png", "caption": 3}], "the captions of 'a.png' must be a string or a list of strings"),
     ([{"image": "a.png", "caption": "x"}, "b.png"], "item 1 of the list"),
     ({"images": [{"id": 1, "file_name": "a.png"}]}, "a COCO captions file ({\"images\""),
+    # one object alone that is no image's
+    ({"image": "a.png", "file": "b.png", "caption": "x"},
+     "the object, {\"image\": \"a.png\", \"file\": \"b.png\", \"caption\": \"x\"}, must give an image name by one "
+     "of 'image', 'file', 'file_name'"),
+    ({"image": "a.png", "caption": "x", "captions": ["y"]}, "must give its captions by one of 'caption', 'captions'"),
+    ({"image": "a.png"}, "the object, {\"image\": \"a.png\"}, must give its captions by one of"),
+    ({"caption": "a cat"}, "the object, {\"caption\": \"a cat\"}, must give an image name by one of"),
+    ({"image": 5, "caption": "a cat"}, "names no image: 'image' must be a string"),
 ])
 def test_refusals_name_what_is_wrong_and_the_layouts(taco_main, tmp_path, capsys, content, message):
     src = _compact_json(tmp_path / "x.json", content)
@@ -253,24 +261,6 @@ def test_one_object_is_one_image(taco_main, tmp_path, capsys, name, text, taco_f
     assert _lines(out) == [{"image": "a.png", "captions": ["a cat"], "captioner": name}]
     assert (ALREADY in captured.err) is taco_format
     assert len(captured.err.strip().splitlines()) == taco_format
-
-
-@pytest.mark.parametrize(("content", "message"), [
-    ({"image": "a.png", "file": "b.png", "caption": "x"},
-     "the object, {\"image\": \"a.png\", \"file\": \"b.png\", \"caption\": \"x\"}, must give an image name by one "
-     "of 'image', 'file', 'file_name'"),
-    ({"image": "a.png", "caption": "x", "captions": ["y"]}, "must give its captions by one of 'caption', 'captions'"),
-    ({"image": "a.png"}, "the object, {\"image\": \"a.png\"}, must give its captions by one of"),
-    ({"caption": "a cat"}, "the object, {\"caption\": \"a cat\"}, must give an image name by one of"),
-    ({"image": 5, "caption": "a cat"}, "names no image: 'image' must be a string"),
-])
-def test_one_object_that_is_no_image_s_is_refused(taco_main, tmp_path, capsys, content, message):
-    src = _compact_json(tmp_path / "x.json", content)
-    out = tmp_path / "captions.jsonl"
-    assert taco_main(["import-captions", str(src), "-o", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1, err
-    assert not out.exists()
 
 
 def test_a_captions_jsonl_is_imported_saying_taco_reads_it_as_it_is(taco_main, tmp_path, capsys):
