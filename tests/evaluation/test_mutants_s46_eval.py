@@ -52,23 +52,29 @@ class _Clock:
         return self.now
 
 
-def test_flush_seconds_count_from_the_last_flush_not_from_the_start(tmp_path, monkeypatch):
-    """The first job takes past FLUSH_SECONDS, so its row is written after it; the jobs after it
-    take no time, so theirs wait for the end (FLUSH_EVERY is 16): the clock starts again at each
-    flush (counted from the start, every later job would be written on its own)."""
+def _rows_seen(out: Path, monkeypatch: pytest.MonkeyPatch, seconds: Callable[[Job], float]) -> list[int]:
+    """Run JOBS into ``out``, each job taking ``seconds(job)`` by a fake runner clock; how many
+    rows were on disk as each job began."""
     clock = _Clock()
     monkeypatch.setattr(runner.time, "monotonic", clock)
-    out = tmp_path / "r.csv"
     on_disk: list[int] = []
 
     def work(job: Job) -> JobResult:
         on_disk.append(len(read_rows(out)))
-        if job.index == 0:
-            clock.now += FLUSH_SECONDS + 1
+        clock.now += seconds(job)
         return _work(job)
 
     run_jobs(JOBS, work, out, COLUMNS, progress=False)
-    assert on_disk == [0, 1, 1, 1, 1, 1]
+    return on_disk
+
+
+def test_flush_seconds_count_from_the_last_flush_not_from_the_start(tmp_path, monkeypatch):
+    """The first job takes past FLUSH_SECONDS, so its row is written after it; the jobs after it
+    take no time, so theirs wait for the end (FLUSH_EVERY is 16): the clock starts again at each
+    flush (counted from the start, every later job would be written on its own)."""
+    out = tmp_path / "r.csv"
+    assert _rows_seen(out, monkeypatch, lambda job: FLUSH_SECONDS + 1 if job.index == 0 else 0.0) == [
+        0, 1, 1, 1, 1, 1]
     assert len(read_rows(out)) == 6
 
 
@@ -76,18 +82,8 @@ def test_flush_seconds_is_a_minute(tmp_path, monkeypatch):
     """As the docstring says: rows wait at most a minute, not FLUSH_EVERY (16) jobs. A job of 61 s
     is written before the next starts; jobs of 59 s each are written after the second."""
     assert FLUSH_SECONDS == 60.0
-    clock = _Clock()
-    monkeypatch.setattr(runner.time, "monotonic", clock)
-    out = tmp_path / "r.csv"
-    on_disk: list[int] = []
-
-    def work(job: Job) -> JobResult:
-        on_disk.append(len(read_rows(out)))
-        clock.now += 59.0 if job.index else 61.0
-        return _work(job)
-
-    run_jobs(JOBS, work, out, COLUMNS, progress=False)
-    assert on_disk == [0, 1, 1, 3, 3, 5]
+    assert _rows_seen(tmp_path / "r.csv", monkeypatch, lambda job: 59.0 if job.index else 61.0) == [
+        0, 1, 1, 3, 3, 5]
 
 
 @pytest.mark.parametrize("stop", [SilentInterrupted(signal.SIGTERM), StoppedTogether(signal.SIGHUP)],
